@@ -1,0 +1,655 @@
+//! The plugin's JSON configuration: parsed, validated with every error
+//! reported at once, and compiled into policies.
+
+use crate::error::{ConfigError, ConfigErrors};
+use crate::origin_pattern::{parse_pattern, Matcher, OriginPattern, OriginSet, PROBE_ORIGIN};
+use crate::policy::{Policy, PolicySpec, Unmatched};
+use crate::rule::{HostPattern, Rule};
+use crate::token::{
+    is_forbidden_method, is_forbidden_request_header, is_forbidden_response_header, is_token,
+    normalize_method,
+};
+use serde_json::{Map, Value};
+
+/// Fields of a policy, accepted at the top level and in every rule.
+pub const POLICY_FIELDS: [&str; 8] = [
+    "allow_origins",
+    "allow_methods",
+    "allow_headers",
+    "expose_headers",
+    "max_age",
+    "allow_credentials",
+    "allow_private_network",
+    "unmatched_preflights",
+];
+/// Fields only the top level accepts.
+pub const TOP_LEVEL_FIELDS: [&str; 1] = ["rules"];
+/// Fields only a rule accepts.
+pub const RULE_FIELDS: [&str; 3] = ["hosts", "path_prefix", "enabled"];
+/// Kinds of Envoy-style origin matchers.
+pub const MATCHER_KINDS: [&str; 5] = ["exact", "prefix", "suffix", "contains", "regex"];
+/// Chromium caps the max-age at 7200 s and Firefox at 86400 s; more is a mistake.
+pub const MAX_AGE_LIMIT: u64 = 86_400;
+
+/// A validated configuration: the top-level policy and the rules that override it.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub default: Policy,
+    pub rules: Vec<Rule>,
+}
+
+/// Which policy applies to a request.
+#[derive(Debug, Clone, Copy)]
+pub struct Selection<'a> {
+    /// Index into `rules`, or `None` for the top-level policy.
+    pub rule: Option<usize>,
+    /// `None`: the matching rule switches CORS handling off.
+    pub policy: Option<&'a Policy>,
+}
+
+impl Config {
+    pub fn parse(bytes: &[u8]) -> Result<Config, ConfigErrors> {
+        let mut errors = Vec::new();
+        let config = parse_document(bytes, &mut errors);
+        match config {
+            Some(config) if errors.is_empty() => Ok(config),
+            _ => Err(ConfigErrors(errors)),
+        }
+    }
+
+    /// Whether selecting a policy needs the request's `:authority` and `:path`.
+    pub fn has_rules(&self) -> bool {
+        !self.rules.is_empty()
+    }
+
+    /// The policy chosen by `select`, looked up again by its rule index.
+    pub fn policy_at(&self, rule: Option<usize>) -> Option<&Policy> {
+        match rule {
+            None => Some(&self.default),
+            Some(i) => self.rules.get(i).and_then(|r| r.policy.as_ref()),
+        }
+    }
+
+    pub fn select(&self, authority: &[u8], path: &[u8]) -> Selection<'_> {
+        match self.rules.iter().position(|r| r.matches(authority, path)) {
+            Some(i) => Selection {
+                rule: Some(i),
+                policy: self.rules[i].policy.as_ref(),
+            },
+            None => Selection {
+                rule: None,
+                policy: Some(&self.default),
+            },
+        }
+    }
+}
+
+fn parse_document(bytes: &[u8], errors: &mut Vec<ConfigError>) -> Option<Config> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        errors.push(ConfigError::new(
+            "configuration",
+            None,
+            "is empty; give a JSON object with at least allow_origins",
+        ));
+        return None;
+    }
+    let document: Value = match serde_json::from_slice(bytes) {
+        Ok(v) => v,
+        Err(e) => {
+            errors.push(ConfigError::new(
+                "configuration",
+                None,
+                format!("is not valid JSON: {e}"),
+            ));
+            return None;
+        }
+    };
+    let Some(object) = document.as_object() else {
+        errors.push(ConfigError::new(
+            "configuration",
+            Some(&document),
+            "must be a JSON object",
+        ));
+        return None;
+    };
+    check_unknown_fields(object, "", &[&POLICY_FIELDS, &TOP_LEVEL_FIELDS], errors);
+    let top = read_fields(object, "", errors);
+    if top.origins.is_none() && !object.contains_key("allow_origins") {
+        errors.push(ConfigError::new(
+            "allow_origins",
+            None,
+            "is missing; list the origins allowed to call this service, e.g. [\"https://app.example.com\"]",
+        ));
+    }
+    check_combinations(&top, None, errors);
+    let rules = match object.get("rules") {
+        None => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| read_rule(item, &format!("rules[{i}]"), &top, errors))
+            .collect(),
+        Some(other) => {
+            errors.push(ConfigError::new(
+                "rules",
+                Some(other),
+                "must be a list of rule objects",
+            ));
+            Vec::new()
+        }
+    };
+    Some(Config {
+        default: build_policy(&top)?,
+        rules,
+    })
+}
+
+/// A policy's fields as written at one level; each keeps where it was written.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Fields {
+    origins: Option<Vec<(String, OriginPattern, Value)>>,
+    methods: Option<Vec<(String, String)>>,
+    headers: Option<Vec<(String, String)>>,
+    expose: Option<Vec<(String, String)>>,
+    max_age: Option<u32>,
+    credentials: Option<(String, bool)>,
+    private_network: Option<(String, bool)>,
+    unmatched: Option<Unmatched>,
+}
+
+impl Fields {
+    /// A rule's fields over the top level's, field by field.
+    fn over(&self, base: &Fields) -> Fields {
+        Fields {
+            origins: self.origins.clone().or_else(|| base.origins.clone()),
+            methods: self.methods.clone().or_else(|| base.methods.clone()),
+            headers: self.headers.clone().or_else(|| base.headers.clone()),
+            expose: self.expose.clone().or_else(|| base.expose.clone()),
+            max_age: self.max_age.or(base.max_age),
+            credentials: self
+                .credentials
+                .clone()
+                .or_else(|| base.credentials.clone()),
+            private_network: self
+                .private_network
+                .clone()
+                .or_else(|| base.private_network.clone()),
+            unmatched: self.unmatched.or(base.unmatched),
+        }
+    }
+}
+
+fn field_path(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_string()
+    } else {
+        format!("{prefix}.{name}")
+    }
+}
+
+fn check_unknown_fields(
+    object: &Map<String, Value>,
+    prefix: &str,
+    known: &[&[&str]],
+    errors: &mut Vec<ConfigError>,
+) {
+    let known: Vec<&str> = known
+        .iter()
+        .flat_map(|names| names.iter().copied())
+        .collect();
+    for (name, value) in object {
+        if known.contains(&name.as_str()) {
+            continue;
+        }
+        let hint = match known.iter().min_by_key(|k| edit_distance(k, name)) {
+            Some(best) if edit_distance(best, name) <= 3 => format!("; did you mean {best:?}?"),
+            _ => format!("; known fields: {}", known.join(", ")),
+        };
+        errors.push(ConfigError::new(
+            field_path(prefix, name),
+            Some(value),
+            format!("unknown field{hint}"),
+        ));
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+fn read_fields(object: &Map<String, Value>, prefix: &str, errors: &mut Vec<ConfigError>) -> Fields {
+    let path = |name: &str| field_path(prefix, name);
+    Fields {
+        origins: object
+            .get("allow_origins")
+            .and_then(|v| read_origins(v, &path("allow_origins"), errors)),
+        methods: object
+            .get("allow_methods")
+            .and_then(|v| read_list(v, &path("allow_methods"), errors, check_method)),
+        headers: object
+            .get("allow_headers")
+            .and_then(|v| read_list(v, &path("allow_headers"), errors, check_request_header)),
+        expose: object
+            .get("expose_headers")
+            .and_then(|v| read_list(v, &path("expose_headers"), errors, check_response_header)),
+        max_age: object
+            .get("max_age")
+            .and_then(|v| read_max_age(v, &path("max_age"), errors)),
+        credentials: object
+            .get("allow_credentials")
+            .and_then(|v| read_bool(v, &path("allow_credentials"), errors)),
+        private_network: object
+            .get("allow_private_network")
+            .and_then(|v| read_bool(v, &path("allow_private_network"), errors)),
+        unmatched: object
+            .get("unmatched_preflights")
+            .and_then(|v| read_unmatched(v, &path("unmatched_preflights"), errors)),
+    }
+}
+
+fn read_bool(value: &Value, path: &str, errors: &mut Vec<ConfigError>) -> Option<(String, bool)> {
+    match value.as_bool() {
+        Some(b) => Some((path.to_string(), b)),
+        None => {
+            errors.push(ConfigError::new(path, Some(value), "must be true or false"));
+            None
+        }
+    }
+}
+
+fn read_max_age(value: &Value, path: &str, errors: &mut Vec<ConfigError>) -> Option<u32> {
+    match value.as_u64() {
+        Some(seconds) if seconds <= MAX_AGE_LIMIT => u32::try_from(seconds).ok(),
+        _ => {
+            errors.push(ConfigError::new(
+                path,
+                Some(value),
+                "must be a whole number of seconds from 0 to 86400 (Chromium caps it at 7200)",
+            ));
+            None
+        }
+    }
+}
+
+fn read_unmatched(value: &Value, path: &str, errors: &mut Vec<ConfigError>) -> Option<Unmatched> {
+    match value.as_str() {
+        Some("reject") => Some(Unmatched::Reject),
+        Some("forward") => Some(Unmatched::Forward),
+        _ => {
+            errors.push(ConfigError::new(
+                path,
+                Some(value),
+                "must be \"reject\" or \"forward\"",
+            ));
+            None
+        }
+    }
+}
+
+/// Reads a list of strings, checking and normalizing each with `check`.
+/// `"*"` is kept as is; the combination checks decide whether it is allowed.
+fn read_list(
+    value: &Value,
+    path: &str,
+    errors: &mut Vec<ConfigError>,
+    check: fn(&str) -> Result<String, String>,
+) -> Option<Vec<(String, String)>> {
+    let Some(items) = value.as_array() else {
+        errors.push(ConfigError::new(
+            path,
+            Some(value),
+            "must be a list of strings",
+        ));
+        return None;
+    };
+    let mut out: Vec<(String, String)> = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let item_path = format!("{path}[{i}]");
+        let normalized = match item.as_str() {
+            None => Err("must be a string".to_string()),
+            Some("*") => Ok("*".to_string()),
+            Some(text) => check(text),
+        };
+        match normalized {
+            Ok(name) if out.iter().any(|(_, seen)| *seen == name) => {}
+            Ok(name) => out.push((item_path, name)),
+            Err(message) => errors.push(ConfigError::new(item_path, Some(item), message)),
+        }
+    }
+    // Even with errors, the valid items go on to the combination checks, so
+    // one run reports every problem.
+    Some(out)
+}
+
+fn check_method(text: &str) -> Result<String, String> {
+    if !is_token(text.as_bytes()) {
+        return Err("is not a method name (one token, such as PATCH)".to_string());
+    }
+    if is_forbidden_method(text) {
+        return Err("is a forbidden method: browsers never send it".to_string());
+    }
+    Ok(normalize_method(text))
+}
+
+fn check_header_name(text: &str) -> Result<String, String> {
+    if !is_token(text.as_bytes()) {
+        return Err("is not a header name (one token, such as x-request-id)".to_string());
+    }
+    Ok(text.to_ascii_lowercase())
+}
+
+fn check_request_header(text: &str) -> Result<String, String> {
+    let name = check_header_name(text)?;
+    if is_forbidden_request_header(&name) {
+        return Err("is a forbidden request header: browsers never let scripts set it".to_string());
+    }
+    Ok(name)
+}
+
+fn check_response_header(text: &str) -> Result<String, String> {
+    let name = check_header_name(text)?;
+    if is_forbidden_response_header(&name) {
+        return Err(
+            "can never be exposed: browsers hide it from scripts whatever the server says"
+                .to_string(),
+        );
+    }
+    Ok(name)
+}
+
+fn read_origins(
+    value: &Value,
+    path: &str,
+    errors: &mut Vec<ConfigError>,
+) -> Option<Vec<(String, OriginPattern, Value)>> {
+    let Some(items) = value.as_array() else {
+        errors.push(ConfigError::new(
+            path,
+            Some(value),
+            "must be a list of origins, e.g. [\"https://app.example.com\"]",
+        ));
+        return None;
+    };
+    if items.is_empty() {
+        errors.push(ConfigError::new(
+            path,
+            Some(value),
+            "lists no origin, so CORS would allow nothing; list origins, or \"*\" for all",
+        ));
+        return None;
+    }
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let item_path = format!("{path}[{i}]");
+        let pattern = match item {
+            Value::String(text) => parse_pattern(text),
+            Value::Object(object) => read_matcher(object, &item_path, errors),
+            _ => Err("must be an origin string or a matcher object such as {\"suffix\": \".example.com\"}".to_string()),
+        };
+        match pattern {
+            Ok(pattern) => out.push((item_path, pattern, item.clone())),
+            Err(message) if message.is_empty() => {}
+            Err(message) => errors.push(ConfigError::new(item_path, Some(item), message)),
+        }
+    }
+    if items.len() > 1 {
+        if let Some((star_path, _, _)) =
+            out.iter().find(|(_, p, _)| matches!(p, OriginPattern::Any))
+        {
+            errors.push(ConfigError::new(
+                star_path.clone(),
+                Some(&Value::from("*")),
+                "allows every origin, so the other entries mean nothing; list \"*\" alone",
+            ));
+        }
+    }
+    Some(out)
+}
+
+/// `{"suffix": ".example.com", "ignore_case": true}`. Errors on its own fields
+/// are pushed directly; an empty `Err` then means "already reported".
+fn read_matcher(
+    object: &Map<String, Value>,
+    path: &str,
+    errors: &mut Vec<ConfigError>,
+) -> Result<OriginPattern, String> {
+    check_unknown_fields(object, path, &[&MATCHER_KINDS, &["ignore_case"]], errors);
+    let ignore_case = match object.get("ignore_case") {
+        None => false,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => {
+            errors.push(ConfigError::new(
+                format!("{path}.ignore_case"),
+                Some(other),
+                "must be true or false",
+            ));
+            false
+        }
+    };
+    let kinds: Vec<&str> = MATCHER_KINDS
+        .iter()
+        .copied()
+        .filter(|k| object.contains_key(*k))
+        .collect();
+    let [kind] = kinds[..] else {
+        return Err(format!(
+            "must have exactly one of {}",
+            MATCHER_KINDS.map(|k| format!("\"{k}\"")).join(", ")
+        ));
+    };
+    let kind_path = format!("{path}.{kind}");
+    let value = &object[kind];
+    let Some(text) = value.as_str() else {
+        errors.push(ConfigError::new(kind_path, Some(value), "must be a string"));
+        return Err(String::new());
+    };
+    match Matcher::new(kind, text, ignore_case) {
+        Ok(matcher) => Ok(OriginPattern::Matcher(matcher)),
+        Err(message) => {
+            errors.push(ConfigError::new(kind_path, Some(value), message));
+            Err(String::new())
+        }
+    }
+}
+
+fn read_rule(
+    item: &Value,
+    path: &str,
+    top: &Fields,
+    errors: &mut Vec<ConfigError>,
+) -> Option<Rule> {
+    let Some(object) = item.as_object() else {
+        errors.push(ConfigError::new(path, Some(item), "must be a rule object"));
+        return None;
+    };
+    check_unknown_fields(object, path, &[&RULE_FIELDS, &POLICY_FIELDS], errors);
+    let own = read_fields(object, path, errors);
+    let hosts = read_hosts(object.get("hosts"), &format!("{path}.hosts"), errors);
+    let path_prefix = match object.get("path_prefix") {
+        None => None,
+        Some(Value::String(prefix)) if prefix.starts_with('/') => Some(prefix.clone()),
+        Some(other) => {
+            errors.push(ConfigError::new(
+                format!("{path}.path_prefix"),
+                Some(other),
+                "must be a string starting with /",
+            ));
+            None
+        }
+    };
+    if !object.contains_key("hosts") && !object.contains_key("path_prefix") {
+        errors.push(ConfigError::new(
+            path,
+            None,
+            "has neither hosts nor path_prefix, so it would match every request; give one or both",
+        ));
+    }
+    let enabled = match object.get("enabled") {
+        None => true,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => {
+            errors.push(ConfigError::new(
+                format!("{path}.enabled"),
+                Some(other),
+                "must be true or false",
+            ));
+            true
+        }
+    };
+    if !enabled {
+        let written: Vec<&str> = POLICY_FIELDS
+            .iter()
+            .copied()
+            .filter(|f| object.contains_key(*f))
+            .collect();
+        if !written.is_empty() {
+            errors.push(ConfigError::new(
+                format!("{path}.enabled"),
+                Some(&Value::Bool(false)),
+                format!(
+                    "switches CORS off here, so {} would have no effect; remove them",
+                    written.join(", ")
+                ),
+            ));
+        }
+        return Some(Rule {
+            hosts,
+            path_prefix,
+            policy: None,
+        });
+    }
+    // A rule with no policy fields of its own is allowed: it shields a host or
+    // path from later rules with the top-level policy.
+    let merged = own.over(top);
+    check_combinations(&merged, Some(&own), errors);
+    Some(Rule {
+        hosts,
+        path_prefix,
+        policy: Some(build_policy(&merged)?),
+    })
+}
+
+fn read_hosts(
+    value: Option<&Value>,
+    path: &str,
+    errors: &mut Vec<ConfigError>,
+) -> Vec<HostPattern> {
+    let Some(value) = value else {
+        return Vec::new();
+    };
+    let Some(items) = value.as_array().filter(|items| !items.is_empty()) else {
+        errors.push(ConfigError::new(
+            path,
+            Some(value),
+            "must be a non-empty list of host names, e.g. [\"api.example.com\", \"*.example.com\"]",
+        ));
+        return Vec::new();
+    };
+    let mut hosts = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let parsed = match item.as_str() {
+            Some(text) => HostPattern::parse(text),
+            None => Err("must be a string".to_string()),
+        };
+        match parsed {
+            Ok(host) => hosts.push(host),
+            Err(message) => errors.push(ConfigError::new(
+                format!("{path}[{i}]"),
+                Some(item),
+                message,
+            )),
+        }
+    }
+    hosts
+}
+
+/// Checks that need several fields. `own`: the rule's own fields when checking
+/// a rule, so a problem inherited whole from the top level is reported once.
+fn check_combinations(fields: &Fields, own: Option<&Fields>, errors: &mut Vec<ConfigError>) {
+    let is_own = |set: fn(&Fields) -> bool| own.is_none_or(set);
+    if let Some((credentials_path, true)) = &fields.credentials {
+        let credentials_own = is_own(|f| f.credentials.is_some());
+        let lists = [
+            (fields.methods.as_ref(), is_own(|f| f.methods.is_some())),
+            (fields.headers.as_ref(), is_own(|f| f.headers.is_some())),
+            (fields.expose.as_ref(), is_own(|f| f.expose.is_some())),
+        ];
+        for (list, list_own) in lists {
+            let star = list.and_then(|items| items.iter().find(|(_, name)| name == "*"));
+            if let (Some((star_path, _)), true) = (star, credentials_own || list_own) {
+                errors.push(ConfigError::new(
+                    star_path.clone(),
+                    Some(&Value::from("*")),
+                    format!("is not allowed with allow_credentials: true (at {credentials_path}): browsers read \"*\" literally on credentialed requests; list the names"),
+                ));
+            }
+        }
+        if credentials_own || is_own(|f| f.origins.is_some()) {
+            for (path, pattern, value) in fields.origins.iter().flatten() {
+                let message = match pattern {
+                    OriginPattern::Any => "is not allowed with allow_credentials: true",
+                    OriginPattern::Matcher(m) if m.matches(PROBE_ORIGIN) => {
+                        "matches any origin (even \"https://cors-probe.invalid\"), which allow_credentials: true forbids"
+                    }
+                    _ => continue,
+                };
+                errors.push(ConfigError::new(
+                    path.clone(),
+                    Some(value),
+                    format!("{message} (at {credentials_path}): every website could read responses with the user's cookies; list the origins"),
+                ));
+            }
+        }
+    }
+    if let Some((pna_path, true)) = &fields.private_network {
+        if is_own(|f| f.private_network.is_some() || f.origins.is_some()) {
+            if let Some((path, _, _)) = fields
+                .origins
+                .iter()
+                .flatten()
+                .find(|(_, p, _)| matches!(p, OriginPattern::Any))
+            {
+                errors.push(ConfigError::new(
+                    path.clone(),
+                    Some(&Value::from("*")),
+                    format!("is not allowed with allow_private_network: true (at {pna_path}): every website could reach this private network; list the origins"),
+                ));
+            }
+        }
+    }
+}
+
+fn build_policy(fields: &Fields) -> Option<Policy> {
+    let names = |list: &Option<Vec<(String, String)>>| -> Vec<String> {
+        list.iter()
+            .flatten()
+            .map(|(_, name)| name.clone())
+            .collect()
+    };
+    let origins = fields.origins.as_ref()?;
+    Some(Policy::new(PolicySpec {
+        origins: OriginSet::new(origins.iter().map(|(_, p, _)| p.clone()).collect()),
+        methods: names(&fields.methods),
+        headers: names(&fields.headers),
+        expose_headers: names(&fields.expose),
+        max_age: fields.max_age,
+        credentials: fields.credentials.as_ref().is_some_and(|(_, b)| *b),
+        private_network: fields.private_network.as_ref().is_some_and(|(_, b)| *b),
+        unmatched: fields.unmatched.unwrap_or(Unmatched::Reject),
+    }))
+}
+
+#[cfg(test)]
+#[path = "config_tests.rs"]
+mod tests;

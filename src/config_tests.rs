@@ -1,0 +1,1 @@
+// Unit tests of configuration parsing and validation.

@@ -1,0 +1,100 @@
+//! Configuration errors: each names the field, the value and what is wrong,
+//! so one look at Envoy's log is enough to fix the configuration.
+
+use std::fmt;
+
+/// Values are quoted in errors, cut to this many characters.
+const MAX_VALUE_CHARS: usize = 80;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// `allow_origins[2]`, `rules[0].hosts[1]`; `configuration` for the whole document.
+    pub path: String,
+    /// The offending value as JSON, if there is one.
+    pub value: Option<String>,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn new(
+        path: impl Into<String>,
+        value: Option<&serde_json::Value>,
+        message: impl Into<String>,
+    ) -> ConfigError {
+        ConfigError {
+            path: path.into(),
+            value: value.map(short_json),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.value {
+            Some(value) => write!(f, "{} = {}: {}", self.path, value, self.message),
+            None => write!(f, "{}: {}", self.path, self.message),
+        }
+    }
+}
+
+fn short_json(value: &serde_json::Value) -> String {
+    let text = value.to_string();
+    if text.chars().count() <= MAX_VALUE_CHARS {
+        return text;
+    }
+    let cut: String = text.chars().take(MAX_VALUE_CHARS).collect();
+    format!("{cut}…")
+}
+
+/// Every problem found in one configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0.len();
+        write!(
+            f,
+            "invalid configuration ({n} error{}):",
+            if n == 1 { "" } else { "s" }
+        )?;
+        for error in &self.0 {
+            write!(f, "\n  {error}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn display() {
+        let e = ConfigError::new(
+            "allow_origins[0]",
+            Some(&json!("https://a.com/")),
+            "ends with a slash",
+        );
+        assert_eq!(
+            e.to_string(),
+            r#"allow_origins[0] = "https://a.com/": ends with a slash"#
+        );
+        let e = ConfigError::new("configuration", None, "is empty");
+        assert_eq!(e.to_string(), "configuration: is empty");
+        let long = json!("x".repeat(200));
+        let e = ConfigError::new("f", Some(&long), "m");
+        assert!(e.to_string().contains('…'));
+        assert!(e.to_string().len() < 120);
+        let all = ConfigErrors(vec![
+            ConfigError::new("a", None, "b"),
+            ConfigError::new("c", None, "d"),
+        ]);
+        assert_eq!(
+            all.to_string(),
+            "invalid configuration (2 errors):\n  a: b\n  c: d"
+        );
+    }
+}

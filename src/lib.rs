@@ -1,0 +1,22 @@
+//! proxy-wasm-cors: a CORS filter for Envoy and Istio, loaded as a Proxy-Wasm plugin.
+//!
+//! Everything but `filter` is a pure core with no proxy-wasm in it: it builds
+//! and tests natively. `filter` is the thin host layer: it reads the request
+//! headers the core needs, asks the core, and writes what the core answers.
+
+pub mod config;
+pub mod error;
+pub mod header_list;
+pub mod origin;
+pub mod origin_pattern;
+pub mod policy;
+pub mod response;
+pub mod rule;
+pub mod token;
+
+#[cfg(target_arch = "wasm32")]
+mod filter;
+
+pub use config::{Config, Selection};
+pub use error::{ConfigError, ConfigErrors};
+pub use policy::{Policy, Reason, Unmatched};
