@@ -141,3 +141,7 @@ impl Policy {
         self.headers.check(list).err()
     }
 }
+
+#[cfg(test)]
+#[path = "policy_tests.rs"]
+mod tests;

@@ -1,0 +1,1 @@
+// Unit tests of decisions: preflight checks, response plans, rule selection.
