@@ -614,16 +614,18 @@ fn check_combinations(fields: &Fields, own: Option<&Fields>, errors: &mut Vec<Co
     }
     if let Some((pna_path, true)) = &fields.private_network {
         if is_own(|f| f.private_network.is_some() || f.origins.is_some()) {
-            if let Some((path, _, _)) = fields
-                .origins
-                .iter()
-                .flatten()
-                .find(|(_, p, _)| matches!(p, OriginPattern::Any))
-            {
+            for (path, pattern, value) in fields.origins.iter().flatten() {
+                let message = match pattern {
+                    OriginPattern::Any => "is not allowed",
+                    OriginPattern::Matcher(m) if m.matches(PROBE_ORIGIN) => {
+                        "matches any origin (even \"https://cors-probe.invalid\"), which is not allowed"
+                    }
+                    _ => continue,
+                };
                 errors.push(ConfigError::new(
                     path.clone(),
-                    Some(&Value::from("*")),
-                    format!("is not allowed with allow_private_network: true (at {pna_path}): every website could reach this private network; list the origins"),
+                    Some(value),
+                    format!("{message} with allow_private_network: true (at {pna_path}): every website could reach this private network; list the origins"),
                 ));
             }
         }

@@ -1855,3 +1855,34 @@ fn valid_rules() {
     assert!(config.rules[2].policy.is_some());
     assert!(config.rules[3].policy.is_none());
 }
+
+/// Like `"*"`, a matcher that matches every origin would let every website
+/// reach the private network: it must be refused as `"*"` is (see
+/// `combination_errors`), just as it is refused with credentials.
+#[test]
+fn private_network_with_a_matcher_matching_every_origin() {
+    let rows: &[Row] = &[
+        (
+            r#"{"allow_origins": [{"regex": ".*"}], "allow_private_network": true}"#,
+            "allow_origins[0]",
+            Some(r#"{"regex":".*"}"#),
+            "allow_private_network: true (at allow_private_network)",
+            1,
+        ),
+        (
+            r#"{"allow_origins": ["https://a.com", {"prefix": "https://"}], "allow_private_network": true}"#,
+            "allow_origins[1]",
+            Some(r#"{"prefix":"https://"}"#),
+            "allow_private_network: true (at allow_private_network)",
+            1,
+        ),
+        (
+            r#"{"allow_origins": ["https://a.com"], "rules": [{"hosts": ["a.com"], "allow_origins": [{"prefix": "http"}], "allow_private_network": true}]}"#,
+            "rules[0].allow_origins[0]",
+            Some(r#"{"prefix":"http"}"#),
+            "allow_private_network: true (at rules[0].allow_private_network)",
+            1,
+        ),
+    ];
+    check_rows(rows);
+}

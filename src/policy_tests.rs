@@ -860,3 +860,43 @@ fn rule_without_policy_fields_shields_later_rules() {
         .unwrap()
         .allows_origin(b"https://other.example.com"));
 }
+
+/// A trailing dot names the same host (`rule::host_of` drops it from the
+/// request), so a rule host written with one must either match that host or
+/// be refused at configure time; it must never be accepted and match nothing.
+#[test]
+fn rule_hosts_with_a_trailing_dot() {
+    // (hosts entry, authorities it must match)
+    let cases = [
+        (
+            "api.example.com.",
+            ["api.example.com", "api.example.com.", "API.example.com:443"],
+        ),
+        (
+            "*.example.org.",
+            ["a.example.org", "a.example.org.", "b.a.example.org:80"],
+        ),
+    ];
+    for (host, authorities) in cases {
+        let json = format!(
+            r#"{{"allow_origins": ["https://a.com"], "rules": [{{"hosts": ["{host}"], "enabled": false}}]}}"#
+        );
+        match Config::parse(json.as_bytes()) {
+            Ok(config) => {
+                for authority in authorities {
+                    let s = config.select(authority.as_bytes(), b"/");
+                    assert_eq!(
+                        s.rule,
+                        Some(0),
+                        "{host} accepted but {authority} not matched"
+                    );
+                    assert!(s.policy.is_none(), "{host} vs {authority}");
+                }
+            }
+            Err(e) => assert!(
+                e.0.iter().any(|e| e.path == "rules[0].hosts[0]"),
+                "{host}: {e}"
+            ),
+        }
+    }
+}

@@ -45,7 +45,8 @@ impl HostPattern {
         if port_at.is_some() {
             return Err("has a port; rules ignore the port, so remove it".to_string());
         }
-        let lower = base.to_ascii_lowercase();
+        // Requests are matched without a trailing dot, so patterns are too.
+        let lower = base.strip_suffix('.').unwrap_or(base).to_ascii_lowercase();
         origin::check_host(lower.as_bytes())
             .map_err(|e| e.message().replace("an origin", "a host"))?;
         Ok(if subdomains {
