@@ -2,24 +2,41 @@
 //! a decision needs, each once, and writes the headers `response` plans.
 
 use crate::config::Config;
-use crate::policy::{Policy, Unmatched};
+use crate::policy::{Outcome, Policy, Reason, Unmatched};
 use crate::response::{self, HeaderPlan, MANAGED, VARY};
 use log::{debug, error, info};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
-use proxy_wasm::types::{Action, Bytes, ContextType};
+use proxy_wasm::types::{Action, Bytes, ContextType, MetricType};
 use std::rc::Rc;
 
 proxy_wasm::main! {{
     proxy_wasm::set_log_level(proxy_wasm::types::LogLevel::Info);
-    proxy_wasm::set_root_context(|_| -> Box<dyn RootContext> { Box::new(CorsRoot { config: None }) });
+    proxy_wasm::set_root_context(|_| -> Box<dyn RootContext> { Box::new(CorsRoot { plugin: None }) });
 }}
 
 /// Logged values of hostile requests are cut to this many bytes.
 const LOG_PREFIX: usize = 64;
 
 struct CorsRoot {
-    config: Option<Rc<Config>>,
+    plugin: Option<Rc<Plugin>>,
+}
+
+/// What every request of this plugin shares: the configuration and the ids of
+/// the counters, both set up once in `on_configure`.
+struct Plugin {
+    config: Config,
+    /// Counter ids, indexed by `Outcome::index`.
+    counters: [Option<u32>; Outcome::ALL.len()],
+}
+
+impl Plugin {
+    fn count(&self, outcome: Outcome) {
+        if let Some(id) = self.counters[outcome.index()] {
+            // A failed increment loses one sample; never worth failing a request.
+            let _ = hostcalls::increment_metric(id, 1);
+        }
+    }
 }
 
 impl Context for CorsRoot {}
@@ -35,7 +52,11 @@ impl RootContext for CorsRoot {
         match Config::parse(&bytes) {
             Ok(config) => {
                 info!("configuration accepted ({} rules)", config.rules.len());
-                self.config = Some(Rc::new(config));
+                // Defining a metric twice returns the same id, so every VM and
+                // every reconfiguration shares the same counters.
+                let counters = Outcome::ALL
+                    .map(|o| hostcalls::define_metric(MetricType::Counter, o.metric()).ok());
+                self.plugin = Some(Rc::new(Plugin { config, counters }));
                 true
             }
             Err(errors) => {
@@ -48,7 +69,7 @@ impl RootContext for CorsRoot {
 
     fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
         Some(Box::new(CorsHttp {
-            config: self.config.clone(),
+            plugin: self.plugin.clone(),
             state: State::Untouched,
         }))
     }
@@ -72,7 +93,7 @@ enum State {
 }
 
 struct CorsHttp {
-    config: Option<Rc<Config>>,
+    plugin: Option<Rc<Plugin>>,
     state: State,
 }
 
@@ -94,9 +115,20 @@ impl CorsHttp {
         Action::Pause
     }
 
-    fn preflight(&mut self, policy: &Policy, origin: &[u8], method: &[u8]) -> Action {
+    fn preflight(
+        &mut self,
+        plugin: &Plugin,
+        policy: &Policy,
+        origin: &[u8],
+        method: &[u8],
+    ) -> Action {
         let requested_headers = self.header("access-control-request-headers");
-        match policy.check_preflight(origin, method, requested_headers.as_deref()) {
+        let verdict = policy.check_preflight(origin, method, requested_headers.as_deref());
+        plugin.count(match verdict {
+            Ok(()) => Outcome::PreflightAllowed,
+            Err(reason) => Outcome::PreflightRejected(reason),
+        });
+        match verdict {
             Ok(()) => {
                 let private_network = policy.private_network
                     && self
@@ -111,9 +143,9 @@ impl CorsHttp {
             Err(reason) => {
                 if log::log_enabled!(log::Level::Debug) {
                     let detail = match reason {
-                        crate::Reason::Origin => shown(origin),
-                        crate::Reason::Method => shown(method),
-                        crate::Reason::Headers => shown(
+                        Reason::Origin => shown(origin),
+                        Reason::Method => shown(method),
+                        Reason::Headers => shown(
                             requested_headers
                                 .as_deref()
                                 .and_then(|list| policy.rejected_header(list))
@@ -133,9 +165,10 @@ impl CorsHttp {
 
 impl HttpContext for CorsHttp {
     fn on_http_request_headers(&mut self, _headers: usize, _end_of_stream: bool) -> Action {
-        let Some(config) = self.config.clone() else {
+        let Some(plugin) = self.plugin.clone() else {
             return Action::Continue;
         };
+        let config = &plugin.config;
         let selection = if config.has_rules() {
             let authority = self.header(":authority").unwrap_or_default();
             let path = self.header(":path").unwrap_or_default();
@@ -150,14 +183,20 @@ impl HttpContext for CorsHttp {
         if let Some(origin) = &origin {
             if self.header(":method").as_deref() == Some(b"OPTIONS") {
                 if let Some(method) = self.header("access-control-request-method") {
-                    return self.preflight(policy, origin, &method);
+                    return self.preflight(&plugin, policy, origin, &method);
                 }
             }
         }
-        let allowed_origin = origin.filter(|o| policy.allows_origin(o));
-        if allowed_origin.is_none() && log::log_enabled!(log::Level::Debug) {
-            debug!("actual request from an origin not allowed (or none)");
-        }
+        let outcome = match &origin {
+            None => Outcome::NoOrigin,
+            Some(o) if policy.allows_origin(o) => Outcome::ActualAllowed,
+            Some(o) => {
+                debug!("actual request from an origin not allowed: {}", shown(o));
+                Outcome::ActualDisallowed
+            }
+        };
+        plugin.count(outcome);
+        let allowed_origin = origin.filter(|_| outcome == Outcome::ActualAllowed);
         self.state = State::Actual {
             rule: selection.rule,
             allowed_origin,
@@ -173,7 +212,7 @@ impl HttpContext for CorsHttp {
         else {
             return Action::Continue;
         };
-        let Some(policy) = self.config.as_ref().and_then(|c| c.policy_at(*rule)) else {
+        let Some(policy) = self.plugin.as_ref().and_then(|p| p.config.policy_at(*rule)) else {
             return Action::Continue;
         };
         let plan = response::actual(policy, allowed_origin.as_deref());

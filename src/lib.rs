@@ -19,4 +19,4 @@ mod filter;
 
 pub use config::{Config, Selection};
 pub use error::{ConfigError, ConfigErrors};
-pub use policy::{Policy, Reason, Unmatched};
+pub use policy::{Outcome, Policy, Reason, Unmatched};

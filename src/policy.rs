@@ -33,6 +33,57 @@ impl fmt::Display for Reason {
     }
 }
 
+/// What happened to one request, as counted in Envoy's stats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    PreflightAllowed,
+    PreflightRejected(Reason),
+    /// An actual request from an allowed origin.
+    ActualAllowed,
+    /// An actual request whose `Origin` is not allowed (or not a valid origin).
+    ActualDisallowed,
+    /// An actual request without `Origin`: same-origin, or not from a browser.
+    NoOrigin,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 7] = [
+        Outcome::PreflightAllowed,
+        Outcome::PreflightRejected(Reason::Origin),
+        Outcome::PreflightRejected(Reason::Method),
+        Outcome::PreflightRejected(Reason::Headers),
+        Outcome::ActualAllowed,
+        Outcome::ActualDisallowed,
+        Outcome::NoOrigin,
+    ];
+
+    /// Position in `ALL`.
+    pub fn index(self) -> usize {
+        match self {
+            Outcome::PreflightAllowed => 0,
+            Outcome::PreflightRejected(Reason::Origin) => 1,
+            Outcome::PreflightRejected(Reason::Method) => 2,
+            Outcome::PreflightRejected(Reason::Headers) => 3,
+            Outcome::ActualAllowed => 4,
+            Outcome::ActualDisallowed => 5,
+            Outcome::NoOrigin => 6,
+        }
+    }
+
+    /// The counter's name in Envoy's `/stats` (and `/stats/prometheus`, with `_`).
+    pub fn metric(self) -> &'static str {
+        match self {
+            Outcome::PreflightAllowed => "cors.preflight_allowed",
+            Outcome::PreflightRejected(Reason::Origin) => "cors.preflight_rejected_origin",
+            Outcome::PreflightRejected(Reason::Method) => "cors.preflight_rejected_method",
+            Outcome::PreflightRejected(Reason::Headers) => "cors.preflight_rejected_headers",
+            Outcome::ActualAllowed => "cors.actual_allowed",
+            Outcome::ActualDisallowed => "cors.actual_disallowed",
+            Outcome::NoOrigin => "cors.no_origin",
+        }
+    }
+}
+
 /// The parts of a policy, validated; `Policy::new` precomputes the rest.
 #[derive(Debug, Clone)]
 pub struct PolicySpec {
