@@ -596,40 +596,44 @@ fn check_combinations(fields: &Fields, own: Option<&Fields>, errors: &mut Vec<Co
             }
         }
         if credentials_own || is_own(|f| f.origins.is_some()) {
-            for (path, pattern, value) in fields.origins.iter().flatten() {
-                let message = match pattern {
-                    OriginPattern::Any => "is not allowed with allow_credentials: true",
-                    OriginPattern::Matcher(m) if m.matches(PROBE_ORIGIN) => {
-                        "matches any origin (even \"https://cors-probe.invalid\"), which allow_credentials: true forbids"
-                    }
-                    _ => continue,
-                };
+            for (path, value, what) in any_origin_entries(fields) {
                 errors.push(ConfigError::new(
                     path.clone(),
                     Some(value),
-                    format!("{message} (at {credentials_path}): every website could read responses with the user's cookies; list the origins"),
+                    format!("{what} with allow_credentials: true (at {credentials_path}): every website could read responses with the user's cookies; list the origins"),
                 ));
             }
         }
     }
     if let Some((pna_path, true)) = &fields.private_network {
         if is_own(|f| f.private_network.is_some() || f.origins.is_some()) {
-            for (path, pattern, value) in fields.origins.iter().flatten() {
-                let message = match pattern {
-                    OriginPattern::Any => "is not allowed",
-                    OriginPattern::Matcher(m) if m.matches(PROBE_ORIGIN) => {
-                        "matches any origin (even \"https://cors-probe.invalid\"), which is not allowed"
-                    }
-                    _ => continue,
-                };
+            for (path, value, what) in any_origin_entries(fields) {
                 errors.push(ConfigError::new(
                     path.clone(),
                     Some(value),
-                    format!("{message} with allow_private_network: true (at {pna_path}): every website could reach this private network; list the origins"),
+                    format!("{what} with allow_private_network: true (at {pna_path}): every website could reach this private network; list the origins"),
                 ));
             }
         }
     }
+}
+
+/// Entries of `allow_origins` that allow every origin: `"*"`, and matchers
+/// that match even an origin nobody would list.
+fn any_origin_entries(fields: &Fields) -> impl Iterator<Item = (&String, &Value, &'static str)> {
+    fields
+        .origins
+        .iter()
+        .flatten()
+        .filter_map(|(path, pattern, value)| match pattern {
+            OriginPattern::Any => Some((path, value, "is not allowed")),
+            OriginPattern::Matcher(m) if m.matches(PROBE_ORIGIN) => Some((
+                path,
+                value,
+                "matches any origin (even \"https://cors-probe.invalid\"), which is not allowed",
+            )),
+            _ => None,
+        })
 }
 
 fn build_policy(fields: &Fields) -> Option<Policy> {

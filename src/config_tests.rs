@@ -976,7 +976,7 @@ fn combination_errors() {
             r#"{"allow_origins": [{"prefix": "https://"}], "allow_credentials": true}"#,
             "allow_origins[0]",
             Some(r#"{"prefix":"https://"}"#),
-            "matches any origin (even \"https://cors-probe.invalid\"), which allow_credentials: true forbids (at allow_credentials)",
+            "matches any origin (even \"https://cors-probe.invalid\"), which is not allowed with allow_credentials: true (at allow_credentials)",
             1,
         ),
         (
