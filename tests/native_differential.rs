@@ -424,7 +424,7 @@ fn plugin_and_native_filter_give_browsers_the_same_verdicts() {
     // The configuration case of the test below counts as one more case.
     let differing: Vec<&Case> = cases.iter().filter(|c| c.differs.is_some()).collect();
     println!(
-        "differential suite: {} cases ({} requests here, 1 configuration in the next test): {} agree, {} deliberate differences:",
+        "differential suite: {} cases ({} requests, 1 configuration in star_with_credentials_*): {} agree, {} deliberate differences:",
         cases.len() + 1,
         cases.len(),
         cases.len() - differing.len(),
