@@ -7,12 +7,14 @@ SHELL := /bin/bash
 WASM_TARGET   := wasm32-wasip1
 WASM          := dist/cors.wasm
 ENVOY_VERSION ?= 1.40.0
+# The supported range: the Envoy end-to-end suites run against its oldest and newest release.
+ENVOY_MATRIX  ?= 1.36.4 1.40.0
 ENVOY_VENV    := .venv/envoy-$(ENVOY_VERSION)
 # ENVOY=/path/to/envoy uses that binary instead of the pinned one.
 ENVOY         ?= $(CURDIR)/$(ENVOY_VENV)/bin/envoy
 PYTHON        ?= python3
 
-.PHONY: build envoy run test test-unit test-e2e lint clean
+.PHONY: build envoy run test test-unit test-e2e test-matrix test-browser lint clean
 
 ## build: the plugin, optimized, as dist/cors.wasm
 build: $(WASM)
@@ -41,14 +43,28 @@ run: build envoy
 	@echo
 	exec $(ENVOY) -c envoy/envoy.yaml --concurrency 1 --disable-hot-restart --log-level warn --component-log-level wasm:info
 
-## test: unit tests of the core, then end-to-end tests against a real Envoy
-test: lint test-unit test-e2e
+## test: unit tests of the core, the Envoy end-to-end suites on every Envoy of the matrix, the browser suite
+test: lint test-unit test-matrix test-browser
 
 test-unit:
 	cargo test --lib
 
+## test-e2e: the Envoy end-to-end suites (plugin, demo, native-filter differential) on ENVOY_VERSION
 test-e2e: build envoy
-	ENVOY=$(ENVOY) cargo test --test envoy_e2e --test demo -- --test-threads 2
+	ENVOY=$(ENVOY) cargo test --test envoy_e2e --test demo --test native_differential -- --test-threads 2 --show-output
+
+## test-matrix: test-e2e on each Envoy of ENVOY_MATRIX (ENVOY=/path runs that binary each time)
+test-matrix:
+	@set -e; for version in $(ENVOY_MATRIX); do \
+	  echo "== Envoy $$version: end-to-end suites =="; \
+	  $(MAKE) --no-print-directory test-e2e ENVOY_VERSION=$$version; \
+	done
+
+## test-browser: headless Chromium runs fetch() against the plugin (needs chromium and chromium-driver)
+test-browser: build envoy
+	@command -v $${CHROMIUM:-chromium} >/dev/null && command -v $${CHROMEDRIVER:-chromedriver} >/dev/null || { \
+	  echo "test-browser needs Chromium and chromedriver: apt-get install chromium chromium-driver" >&2; exit 1; }
+	ENVOY=$(ENVOY) cargo test --test browser_e2e -- --show-output
 
 ## lint: formatting and clippy, for the native core and the Wasm build
 lint:

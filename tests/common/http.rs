@@ -171,3 +171,60 @@ fn dechunk(mut raw: &[u8]) -> Result<Vec<u8>, String> {
         raw = raw.get(size + 2..).ok_or("truncated chunk end")?;
     }
 }
+
+impl Request {
+    /// Like `send`, but reads the response by its framing instead of until
+    /// the connection closes: after a local reply Envoy waits up to its
+    /// `delayed_close_timeout` (1 s) for the client to close first.
+    pub fn send_framed(&self, port: u16) -> Response {
+        let mut stream = TcpStream::connect(("127.0.0.1", port))
+            .unwrap_or_else(|e| panic!("{} {}: connect: {e}", self.method, self.path));
+        stream.set_read_timeout(Some(Duration::from_secs(15))).ok();
+        stream
+            .write_all(&self.to_bytes("localhost"))
+            .unwrap_or_else(|e| panic!("{} {}: write: {e}", self.method, self.path));
+        let data = read_framed(&mut stream, self.method == "HEAD")
+            .unwrap_or_else(|e| panic!("{} {}: {e}", self.method, self.path));
+        parse_response(&data).unwrap_or_else(|e| panic!("{} {}: {e}", self.method, self.path))
+    }
+}
+
+/// Reads one HTTP/1.1 response: its head, then a `content-length` body, a
+/// chunked body, or none (HEAD, 1xx, 204, 304); without framing, until close.
+pub fn read_framed(stream: &mut impl Read, head_request: bool) -> Result<Vec<u8>, String> {
+    let mut data = Vec::new();
+    let mut buffer = [0u8; 16 * 1024];
+    loop {
+        if let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&data[..end]).to_ascii_lowercase();
+            let status = head.split_whitespace().nth(1).unwrap_or("");
+            let no_body =
+                head_request || status.starts_with('1') || status == "204" || status == "304";
+            let length = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok());
+            let chunked = head
+                .lines()
+                .any(|l| l.starts_with("transfer-encoding:") && l.contains("chunked"));
+            let body = &data[end + 4..];
+            let complete = if no_body {
+                true
+            } else if let Some(length) = length {
+                body.len() >= length
+            } else if chunked {
+                body.ends_with(b"0\r\n\r\n")
+            } else {
+                false
+            };
+            if complete {
+                return Ok(data);
+            }
+        }
+        let n = stream.read(&mut buffer).map_err(|e| format!("read: {e}"))?;
+        if n == 0 {
+            return Ok(data);
+        }
+        data.extend_from_slice(&buffer[..n]);
+    }
+}
