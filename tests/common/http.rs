@@ -102,17 +102,15 @@ impl Request {
     }
 }
 
-/// Sends raw bytes on a new connection and reads the response until close.
+/// Sends raw bytes on a new connection and reads one response by its framing
+/// (not until close: Envoy waits up to a second for the client to close first).
 pub fn send_raw(port: u16, bytes: &[u8]) -> Result<Response, String> {
     let mut stream =
         TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
     stream.set_read_timeout(Some(Duration::from_secs(15))).ok();
     stream.set_write_timeout(Some(Duration::from_secs(15))).ok();
     stream.write_all(bytes).map_err(|e| format!("write: {e}"))?;
-    let mut data = Vec::new();
-    stream
-        .read_to_end(&mut data)
-        .map_err(|e| format!("read: {e}"))?;
+    let data = read_framed(&mut stream, bytes.starts_with(b"HEAD "))?;
     parse_response(&data)
 }
 
@@ -169,23 +167,6 @@ fn dechunk(mut raw: &[u8]) -> Result<Vec<u8>, String> {
         let chunk = raw.get(..size).ok_or("truncated chunk")?;
         body.extend_from_slice(chunk);
         raw = raw.get(size + 2..).ok_or("truncated chunk end")?;
-    }
-}
-
-impl Request {
-    /// Like `send`, but reads the response by its framing instead of until
-    /// the connection closes: after a local reply Envoy waits up to its
-    /// `delayed_close_timeout` (1 s) for the client to close first.
-    pub fn send_framed(&self, port: u16) -> Response {
-        let mut stream = TcpStream::connect(("127.0.0.1", port))
-            .unwrap_or_else(|e| panic!("{} {}: connect: {e}", self.method, self.path));
-        stream.set_read_timeout(Some(Duration::from_secs(15))).ok();
-        stream
-            .write_all(&self.to_bytes("localhost"))
-            .unwrap_or_else(|e| panic!("{} {}: write: {e}", self.method, self.path));
-        let data = read_framed(&mut stream, self.method == "HEAD")
-            .unwrap_or_else(|e| panic!("{} {}: {e}", self.method, self.path));
-        parse_response(&data).unwrap_or_else(|e| panic!("{} {}: {e}", self.method, self.path))
     }
 }
 

@@ -92,7 +92,7 @@ pub fn fetch(port: u16, script: &ScriptRequest) -> (Verdict, Vec<Exchange>) {
         if !unsafe_names.is_empty() {
             preflight = preflight.header("access-control-request-headers", &unsafe_names.join(","));
         }
-        let response = preflight.send_framed(port);
+        let response = preflight.send(port);
         let check = check_preflight(script, &method, &headers, &unsafe_names, &response);
         exchanges.push(Exchange {
             request: format!("OPTIONS (request-method {method}, request-headers {unsafe_names:?})"),
@@ -116,7 +116,7 @@ pub fn fetch(port: u16, script: &ScriptRequest) -> (Verdict, Vec<Exchange>) {
     if method != "GET" && method != "HEAD" {
         actual = actual.header("content-length", "0");
     }
-    let response = actual.send_framed(port);
+    let response = actual.send(port);
     let verdict = match cors_check(script, &response) {
         Err(reason) => Verdict::Blocked {
             at: Step::Actual,
