@@ -12,7 +12,7 @@ ENVOY_VENV    := .venv/envoy-$(ENVOY_VERSION)
 ENVOY         ?= $(CURDIR)/$(ENVOY_VENV)/bin/envoy
 PYTHON        ?= python3
 
-.PHONY: build envoy run test test-unit test-e2e lint clean
+.PHONY: build envoy run test test-unit test-e2e lint clean image
 
 ## build: the plugin, optimized, as dist/cors.wasm
 build: $(WASM)
@@ -49,6 +49,22 @@ test-unit:
 
 test-e2e: build envoy
 	ENVOY=$(ENVOY) cargo test --test envoy_e2e --test demo -- --test-threads 2
+
+## image: the OCI image an Istio WasmPlugin pulls (Dockerfile), with Docker or Buildah
+IMAGE   ?= proxy-wasm-cors:$(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+DOCKER  ?= docker
+BUILDAH ?= buildah
+image: build
+	@if $(DOCKER) info >/dev/null 2>&1; then \
+	  echo "$(DOCKER) build -t $(IMAGE) ."; $(DOCKER) build -f Dockerfile -t $(IMAGE) . ; \
+	elif command -v $(BUILDAH) >/dev/null 2>&1; then \
+	  echo "$(BUILDAH) bud -t $(IMAGE) ."; $(BUILDAH) bud -f Dockerfile -t $(IMAGE) . ; \
+	else \
+	  echo "make image: needs a running Docker engine ('$(DOCKER) info' failed) or Buildah ('$(BUILDAH)' not found)." >&2; \
+	  echo "Install one (e.g. apt-get install buildah), or push $(WASM) with any OCI tool as a one-layer image holding plugin.wasm (see Dockerfile)." >&2; \
+	  exit 1; \
+	fi
+	@echo "built $(IMAGE); push it to your registry and point istio/wasmplugin.yaml's url at it (oci://...)"
 
 ## lint: formatting and clippy, for the native core and the Wasm build
 lint:
