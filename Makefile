@@ -12,7 +12,7 @@ ENVOY_VENV    := .venv/envoy-$(ENVOY_VERSION)
 ENVOY         ?= $(CURDIR)/$(ENVOY_VENV)/bin/envoy
 PYTHON        ?= python3
 
-.PHONY: build envoy run test test-unit test-e2e lint clean image
+.PHONY: build envoy run test test-unit test-e2e lint clean image test-ops
 
 ## build: the plugin, optimized, as dist/cors.wasm
 build: $(WASM)
@@ -42,13 +42,18 @@ run: build envoy
 	exec $(ENVOY) -c envoy/envoy.yaml --concurrency 1 --disable-hot-restart --log-level warn --component-log-level wasm:info
 
 ## test: unit tests of the core, then end-to-end tests against a real Envoy
-test: lint test-unit test-e2e
+test: lint test-unit test-e2e test-ops
 
 test-unit:
 	cargo test --lib
 
 test-e2e: build envoy
 	ENVOY=$(ENVOY) cargo test --test envoy_e2e --test demo -- --test-threads 2
+
+## test-ops: what operators use: the examples (envoy/, docker-compose.yaml, istio/),
+## the JSON Schema, cors-check, and the stats and debug logs in a real Envoy
+test-ops: build envoy
+	ENVOY=$(ENVOY) cargo test --test examples --test schema --test cors_check --test observability -- --test-threads 2
 
 ## image: the OCI image an Istio WasmPlugin pulls (Dockerfile), with Docker or Buildah
 IMAGE   ?= proxy-wasm-cors:$(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
