@@ -497,3 +497,30 @@ fn explain_says_what_envoy_does() {
         |p| compare(&envoy, &config, p),
     );
 }
+
+/// The README's `cargo run --bin cors-check -- ...` examples print what it shows.
+#[test]
+fn readme_examples_are_what_the_tool_prints() {
+    let examples: Vec<(String, String)> = examples::readme_console_examples()
+        .into_iter()
+        .filter(|(command, _)| command.contains("--bin cors-check -- "))
+        .collect();
+    assert!(
+        examples.len() >= 3,
+        "README shows too few cors-check examples: {examples:?}"
+    );
+    common::run_cases(
+        &examples,
+        |(command, _)| command.clone(),
+        |(command, shown)| {
+            let (_, args) = command.split_once("--bin cors-check -- ").unwrap();
+            let args: Vec<&str> = args.split_whitespace().collect();
+            let (_, out, err) = run(&args);
+            if out == *shown {
+                Ok(())
+            } else {
+                Err(format!("prints (stderr {err:?}):\n{out}"))
+            }
+        },
+    );
+}

@@ -265,3 +265,52 @@ fn debug_logs_say_why_and_bound_hostile_values() {
         "a log line of 1 KiB or more"
     );
 }
+
+/// The README's counter example: the demo after `sh envoy/demo-requests.sh`.
+#[test]
+fn readme_counters_example_is_what_the_demo_counts() {
+    let envoy = examples::start_example("envoy/envoy.yaml", &[], &[]);
+    let here = |command: &str| {
+        command
+            .replace(
+                "127.0.0.1:10000",
+                &format!("127.0.0.1:{}", envoy.listener_port("cors")),
+            )
+            .replace("127.0.0.1:9901", &format!("127.0.0.1:{}", envoy.admin_port))
+    };
+    let sh = |command: &str| {
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(here(command))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{command}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let script = std::fs::read_to_string(common::root().join("envoy/demo-requests.sh")).unwrap();
+    let requests: Vec<&str> = script.lines().filter(|l| l.starts_with("curl ")).collect();
+    assert_eq!(requests.len(), 3);
+    for request in requests {
+        sh(request);
+    }
+    let shown: Vec<(String, String)> = examples::readme_console_examples()
+        .into_iter()
+        .filter(|(command, _)| command.contains("127.0.0.1:9901/stats"))
+        .collect();
+    assert_eq!(
+        shown.len(),
+        2,
+        "README's Counters section shows two commands"
+    );
+    for (command, output) in shown {
+        assert_eq!(
+            sh(&command),
+            output,
+            "README shows another output for:\n$ {command}"
+        );
+    }
+}

@@ -100,6 +100,30 @@ pub fn readme_json_blocks() -> Vec<(String, String)> {
     blocks
 }
 
+/// Every `$ command` of the README's ```console blocks with the lines shown
+/// under it (up to the next command or the end of the block).
+pub fn readme_console_examples() -> Vec<(String, String)> {
+    let readme = fs::read_to_string(super::root().join("README.md")).unwrap();
+    let mut examples: Vec<(String, String)> = Vec::new();
+    let mut in_block = false;
+    for line in readme.lines() {
+        if line.starts_with("```") {
+            in_block = line == "```console";
+            continue;
+        }
+        if !in_block {
+            continue;
+        }
+        if let Some(command) = line.strip_prefix("$ ") {
+            examples.push((command.to_string(), String::new()));
+        } else if let Some((_, output)) = examples.last_mut() {
+            output.push_str(line);
+            output.push('\n');
+        }
+    }
+    examples
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
