@@ -690,7 +690,8 @@ fn make_image_builds_what_istio_pulls() {
         .unwrap();
     assert!(untar.success());
     assert!(
-        fs::read(unpacked.join("plugin.wasm")).unwrap() == fs::read(common::wasm_path()).unwrap(),
+        fs::read(unpacked.join("plugin.wasm")).unwrap()
+            == fs::read(common::root().join("dist/cors.wasm")).unwrap(),
         "the image's plugin.wasm is not dist/cors.wasm"
     );
 }
