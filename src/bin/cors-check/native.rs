@@ -1,12 +1,4 @@
-//! cors-check: the plugin's own validation and decisions, natively, for CI
-//! pipelines and for "why did the browser block this?".
-//!
-//!   cors-check validate FILE...
-//!   cors-check explain FILE [--origin O] [--method M] [--header H]... [--host H] [--path P]
-//!                           [--preflight] [--private-network]
-//!
-//! FILE is the plugin's JSON, an Envoy configuration (YAML or JSON, with the
-//! envoy.filters.http.wasm filter) or an Istio WasmPlugin manifest.
+//! The tool itself; native only (see main.rs).
 
 use proxy_wasm_cors::config_source::{self, Found};
 use proxy_wasm_cors::explain::{self, Request};
@@ -30,7 +22,7 @@ Exit status: 0 ok, 1 invalid configuration, 2 usage or unreadable file.";
 const INVALID: u8 = 1;
 const USAGE_ERROR: u8 = 2;
 
-fn main() -> ExitCode {
+pub fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("validate") if args.len() > 1 => validate(&args[1..]),
