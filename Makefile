@@ -14,7 +14,7 @@ ENVOY_VENV    := .venv/envoy-$(ENVOY_VERSION)
 ENVOY         ?= $(CURDIR)/$(ENVOY_VENV)/bin/envoy
 PYTHON        ?= python3
 
-.PHONY: build envoy run test test-unit test-e2e test-matrix test-browser lint clean
+.PHONY: build envoy run test test-unit test-e2e test-matrix test-browser test-ops image lint clean
 
 ## build: the plugin, optimized, as dist/cors.wasm
 build: $(WASM)
@@ -43,8 +43,9 @@ run: build envoy
 	@echo
 	exec $(ENVOY) -c envoy/envoy.yaml --concurrency 1 --disable-hot-restart --log-level warn --component-log-level wasm:info
 
-## test: unit tests of the core, the Envoy end-to-end suites on every Envoy of the matrix, the browser suite
-test: lint test-unit test-matrix test-browser
+## test: lint, unit tests of the core, the Envoy end-to-end suites on every Envoy of the matrix,
+## the browser suite, and the operator-facing checks
+test: lint test-unit test-matrix test-browser test-ops
 
 test-unit:
 	cargo test --lib
@@ -65,6 +66,27 @@ test-browser: build envoy
 	@command -v $${CHROMIUM:-chromium} >/dev/null && command -v $${CHROMEDRIVER:-chromedriver} >/dev/null || { \
 	  echo "test-browser needs Chromium and chromedriver: apt-get install chromium chromium-driver" >&2; exit 1; }
 	ENVOY=$(ENVOY) cargo test --test browser_e2e -- --show-output
+
+## test-ops: what operators use: the examples (envoy/, docker-compose.yaml, istio/),
+## the JSON Schema, cors-check, and the stats and debug logs in a real Envoy
+test-ops: build envoy
+	ENVOY=$(ENVOY) cargo test --test examples --test schema --test cors_check --test observability -- --test-threads 2
+
+## image: the OCI image an Istio WasmPlugin pulls (Dockerfile), with Docker or Buildah
+IMAGE   ?= proxy-wasm-cors:$(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+DOCKER  ?= docker
+BUILDAH ?= buildah
+image: build
+	@if $(DOCKER) info >/dev/null 2>&1; then \
+	  echo "$(DOCKER) build -t $(IMAGE) ."; $(DOCKER) build -f Dockerfile -t $(IMAGE) . ; \
+	elif command -v $(BUILDAH) >/dev/null 2>&1; then \
+	  echo "$(BUILDAH) bud -t $(IMAGE) ."; $(BUILDAH) bud -f Dockerfile -t $(IMAGE) . ; \
+	else \
+	  echo "make image: needs a running Docker engine ('$(DOCKER) info' failed) or Buildah ('$(BUILDAH)' not found)." >&2; \
+	  echo "Install one (e.g. apt-get install buildah), or push $(WASM) with any OCI tool as a one-layer image holding plugin.wasm (see Dockerfile)." >&2; \
+	  exit 1; \
+	fi
+	@echo "built $(IMAGE); push it to your registry and point istio/wasmplugin.yaml's url at it (oci://...)"
 
 ## lint: formatting and clippy, for the native core and the Wasm build
 lint:

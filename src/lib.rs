@@ -17,6 +17,13 @@ pub mod token;
 #[cfg(target_arch = "wasm32")]
 mod filter;
 
+// Native only, for the cors-check tool and the tests: finding the
+// configuration in Envoy/Istio files, and explaining one request.
+#[cfg(not(target_arch = "wasm32"))]
+pub mod config_source;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod explain;
+
 pub use config::{Config, Selection};
 pub use error::{ConfigError, ConfigErrors};
 pub use policy::{Outcome, Policy, Reason, Unmatched};

@@ -4,6 +4,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod envoy;
+pub mod examples;
 pub mod http;
 pub mod upstream;
 

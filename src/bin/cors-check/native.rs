@@ -1,0 +1,144 @@
+//! The tool itself; native only (see main.rs).
+
+use proxy_wasm_cors::config_source::{self, Found};
+use proxy_wasm_cors::explain::{self, Request};
+use proxy_wasm_cors::Config;
+use std::process::ExitCode;
+
+const USAGE: &str = "usage:
+  cors-check validate FILE...
+      Checks each plugin configuration in FILE: prints \"ok\", or every error with its field.
+  cors-check explain FILE [--origin ORIGIN] [--method METHOD] [--header NAME]...
+                          [--host HOST] [--path PATH] [--preflight] [--private-network]
+      Prints what the plugin does with one request: the policy that applies, the decision,
+      why, and the exact response headers. --preflight explains the OPTIONS preflight the
+      browser sends first for METHOD and the --header names. Defaults: --method GET,
+      --host localhost, --path /.
+FILE: the plugin's JSON, an Envoy configuration (YAML or JSON) with the
+envoy.filters.http.wasm filter, or an Istio WasmPlugin.
+Exit status: 0 ok, 1 invalid configuration, 2 usage or unreadable file.";
+
+/// Exit statuses.
+const INVALID: u8 = 1;
+const USAGE_ERROR: u8 = 2;
+
+pub fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("validate") if args.len() > 1 => validate(&args[1..]),
+        Some("explain") => explain_command(&args[1..]),
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            Ok(ExitCode::SUCCESS)
+        }
+        _ => Err(format!("expected a command\n{USAGE}")),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("cors-check: {message}");
+            ExitCode::from(USAGE_ERROR)
+        }
+    }
+}
+
+fn read(file: &str) -> Result<Vec<Found>, String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
+    config_source::find(&text).map_err(|e| format!("{file} {e}"))
+}
+
+/// `Ok(config)`, or the errors as printed, one per line.
+fn parse(found: &Found) -> Result<Config, String> {
+    let json = found
+        .json
+        .as_ref()
+        .map_err(|e| format!("invalid configuration (1 error):\n  {e}"))?;
+    Config::parse(json.as_bytes()).map_err(|errors| errors.to_string())
+}
+
+fn validate(files: &[String]) -> Result<ExitCode, String> {
+    let mut all: Vec<(String, Found)> = Vec::new();
+    for file in files {
+        all.extend(read(file)?.into_iter().map(|f| (file.clone(), f)));
+    }
+    // One plugin JSON file: just "ok" or the errors. Otherwise name each.
+    let bare = all.len() == 1 && all[0].1.location.is_empty();
+    let mut invalid = false;
+    for (file, found) in &all {
+        let label = if found.location.is_empty() {
+            file.clone()
+        } else {
+            format!("{file}: {}", found.location)
+        };
+        let report = match parse(found) {
+            Ok(_) => "ok".to_string(),
+            Err(errors) => {
+                invalid = true;
+                errors
+            }
+        };
+        if bare {
+            println!("{report}");
+        } else {
+            println!("{label}: {report}");
+        }
+    }
+    Ok(if invalid {
+        ExitCode::from(INVALID)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn explain_command(args: &[String]) -> Result<ExitCode, String> {
+    let mut file = None;
+    let mut request = Request {
+        method: "GET".to_string(),
+        host: "localhost".to_string(),
+        path: "/".to_string(),
+        ..Request::default()
+    };
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        let mut value = |name: &str| {
+            rest.next()
+                .cloned()
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match arg.as_str() {
+            "--origin" => request.origin = Some(value("--origin")?),
+            "--method" => request.method = value("--method")?,
+            "--header" => request.headers.push(value("--header")?),
+            "--host" => request.host = value("--host")?,
+            "--path" => request.path = value("--path")?,
+            "--preflight" => request.preflight = true,
+            "--private-network" => request.private_network = true,
+            flag if flag.starts_with('-') => return Err(format!("unknown option {flag}\n{USAGE}")),
+            name if file.is_none() => file = Some(name.to_string()),
+            extra => return Err(format!("one FILE only, not also {extra}")),
+        }
+    }
+    let file = file.ok_or_else(|| format!("explain needs a FILE\n{USAGE}"))?;
+    if request.private_network && !request.preflight {
+        return Err("--private-network is a preflight header: add --preflight".to_string());
+    }
+    let found = read(&file)?;
+    let [found] = &found[..] else {
+        let places: Vec<String> = found.iter().map(|f| format!("  {}", f.location)).collect();
+        return Err(format!(
+            "{file} holds {} plugin configurations; explain needs one (give the plugin's JSON):\n{}",
+            found.len(),
+            places.join("\n")
+        ));
+    };
+    let config = match parse(found) {
+        Ok(config) => config,
+        Err(errors) => {
+            println!("{errors}");
+            return Ok(ExitCode::from(INVALID));
+        }
+    };
+    let explanation = explain::explain(&config, &request)?;
+    print!("{explanation}");
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,422 @@
+//! What the plugin does with one request, in words: which policy applies, the
+//! decision, why, and the exact headers it sends. Built from the same core and
+//! the same `response` plans as the Wasm filter, so it says what Envoy does.
+//! Native only: `cors-check explain` prints it.
+
+use crate::config::Config;
+use crate::policy::{Outcome, Policy, Reason, Unmatched};
+use crate::response::{self, HeaderPlan, MANAGED, VARY};
+use crate::rule::{HostPattern, Rule};
+use std::fmt;
+
+/// Values quoted from the request are cut to this many bytes, as in the logs.
+const SHOWN_PREFIX: usize = 64;
+
+/// One request, as a browser would send it.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    /// `Origin`; `None` for a request without one.
+    pub origin: Option<String>,
+    /// The method the page asks for: the request's own method, or, for a
+    /// preflight, its `Access-Control-Request-Method`.
+    pub method: String,
+    /// Header names the page sets; a preflight lists them in
+    /// `Access-Control-Request-Headers`.
+    pub headers: Vec<String>,
+    /// `:authority`, as rules see it.
+    pub host: String,
+    /// `:path`, as rules see it.
+    pub path: String,
+    /// The `OPTIONS` preflight for this request rather than the request itself.
+    pub preflight: bool,
+    /// The preflight has `Access-Control-Request-Private-Network: true`.
+    pub private_network: bool,
+}
+
+/// What happens to the response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// CORS is off where the request goes (a rule with `"enabled": false`).
+    Untouched,
+    /// A rejected preflight passed to the upstream (`"unmatched_preflights": "forward"`).
+    Forwarded,
+    /// Answered by the plugin itself; the upstream never sees the request.
+    Reply {
+        status: u16,
+        headers: Vec<(&'static str, String)>,
+    },
+    /// The upstream's response, with these changes.
+    Upstream {
+        /// Set, replacing any the upstream sent.
+        set: Vec<(&'static str, String)>,
+        /// Removed if the upstream sent them.
+        removed: Vec<&'static str>,
+        /// `origin` appended to `vary`, unless the upstream's `vary` names it or `*`.
+        vary_origin: bool,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explanation {
+    pub request: String,
+    /// `top level`, or the rule that matched.
+    pub policy: String,
+    /// The counter incremented; `None` where CORS is off.
+    pub outcome: Option<Outcome>,
+    pub decision: String,
+    pub action: Action,
+    /// What to change in the configuration to allow a rejected request.
+    pub hint: Option<String>,
+}
+
+/// Explains `request` under `config`. `Err` for a request that cannot be a
+/// preflight (one without `Origin`).
+pub fn explain(config: &Config, request: &Request) -> Result<Explanation, String> {
+    if request.preflight && request.origin.is_none() {
+        return Err(
+            "a preflight always carries Origin: give --origin, or drop --preflight".to_string(),
+        );
+    }
+    let selection = config.select(request.host.as_bytes(), request.path.as_bytes());
+    let policy_name = match selection.rule {
+        None => "top level".to_string(),
+        Some(i) => describe_rule(i, &config.rules[i]),
+    };
+    let Some(policy) = selection.policy else {
+        return Ok(Explanation {
+            request: describe_request(request),
+            policy: format!("{policy_name}, \"enabled\": false"),
+            outcome: None,
+            decision: "CORS is off here: the request and its response pass untouched".to_string(),
+            action: Action::Untouched,
+            hint: None,
+        });
+    };
+    let (outcome, decision, action, hint) = match (&request.origin, request.preflight) {
+        (Some(origin), true) => preflight(policy, origin, request),
+        // A preflight without Origin was refused above.
+        (origin, _) => actual(policy, origin.as_deref()),
+    };
+    let hint = hint.map(|(value, field)| match selection.rule {
+        None => format!("to allow it, add {value} to {field}"),
+        Some(i) => format!(
+            "to allow it, add {value} to the {field} that applies here: rules[{i}]'s own, else the top level's"
+        ),
+    });
+    Ok(Explanation {
+        request: describe_request(request),
+        policy: policy_name,
+        outcome: Some(outcome),
+        decision,
+        action,
+        hint,
+    })
+}
+
+/// The outcome counted, the decision in words, the response, and for a
+/// rejection the value and the field that would allow it.
+type Parts = (Outcome, String, Action, Option<(String, &'static str)>);
+
+fn preflight(policy: &Policy, origin: &str, request: &Request) -> Parts {
+    // Browsers send the names lowercase, comma-joined; Envoy joins repeated lines so too.
+    let requested = request.headers.join(",");
+    let requested = (!requested.is_empty()).then_some(requested.as_bytes());
+    match policy.check_preflight(origin.as_bytes(), request.method.as_bytes(), requested) {
+        Ok(()) => (
+            Outcome::PreflightAllowed,
+            "allowed: answered here, never reaching the upstream".to_string(),
+            Action::Reply {
+                status: 204,
+                headers: owned(&response::preflight_allowed(
+                    policy,
+                    origin.as_bytes(),
+                    request.private_network,
+                )),
+            },
+            None,
+        ),
+        Err(reason) => {
+            let (value, field) = match reason {
+                Reason::Origin => (origin.as_bytes(), "allow_origins"),
+                Reason::Method => (request.method.as_bytes(), "allow_methods"),
+                Reason::Headers => (
+                    requested
+                        .and_then(|list| policy.rejected_header(list))
+                        .unwrap_or_default(),
+                    "allow_headers",
+                ),
+            };
+            let value = shown(value);
+            let (how, action) = match policy.unmatched {
+                Unmatched::Reject => (
+                    "answered here with 403 and no CORS headers, so the browser blocks the request",
+                    Action::Reply {
+                        status: 403,
+                        headers: owned(&response::preflight_rejected(policy)),
+                    },
+                ),
+                Unmatched::Forward => (
+                    "passed to the upstream (\"unmatched_preflights\": \"forward\"), whose answer is left untouched",
+                    Action::Forwarded,
+                ),
+            };
+            (
+                Outcome::PreflightRejected(reason),
+                format!("rejected, {reason}: {value}; {how}"),
+                action,
+                Some((value, field)),
+            )
+        }
+    }
+}
+
+fn actual(policy: &Policy, origin: Option<&str>) -> Parts {
+    let (outcome, decision, hint) = match origin {
+        None => (
+            Outcome::NoOrigin,
+            "no Origin (same-origin, or not from a browser)".to_string(),
+            None,
+        ),
+        Some(o) if policy.allows_origin(o.as_bytes()) => (
+            Outcome::ActualAllowed,
+            "allowed: the page may read the response".to_string(),
+            None,
+        ),
+        Some(o) => (
+            Outcome::ActualDisallowed,
+            format!(
+                "origin not allowed: {}; the response carries no CORS headers, so the browser hides it from the page",
+                shown(o.as_bytes())
+            ),
+            Some((shown(o.as_bytes()), "allow_origins")),
+        ),
+    };
+    let allowed_origin = origin
+        .filter(|_| outcome == Outcome::ActualAllowed)
+        .map(str::as_bytes);
+    let plan = response::actual(policy, allowed_origin);
+    let mut set = Vec::new();
+    let mut removed = Vec::new();
+    for (name, value) in MANAGED.iter().zip(plan.managed) {
+        match value {
+            Some(v) => set.push((*name, String::from_utf8_lossy(v).into_owned())),
+            None => removed.push(*name),
+        }
+    }
+    let decision = match outcome {
+        Outcome::NoOrigin if policy.allows_any_origin() => {
+            format!("{decision}; \"*\" answers every request the same")
+        }
+        _ => decision,
+    };
+    (
+        outcome,
+        decision,
+        Action::Upstream {
+            set,
+            removed,
+            vary_origin: plan.vary_origin,
+        },
+        hint,
+    )
+}
+
+fn owned(plan: &HeaderPlan<'_>) -> Vec<(&'static str, String)> {
+    plan.iter()
+        .flatten()
+        .map(|(name, value)| (*name, String::from_utf8_lossy(value).into_owned()))
+        .collect()
+}
+
+fn describe_rule(index: usize, rule: &Rule) -> String {
+    let mut parts = Vec::new();
+    if !rule.hosts.is_empty() {
+        let hosts: Vec<String> = rule
+            .hosts
+            .iter()
+            .map(|h| match h {
+                HostPattern::Any => "*".to_string(),
+                HostPattern::Exact(name) => name.clone(),
+                HostPattern::Subdomains(suffix) => format!("*{suffix}"),
+            })
+            .collect();
+        parts.push(format!("hosts {}", hosts.join(", ")));
+    }
+    if let Some(prefix) = &rule.path_prefix {
+        parts.push(format!("path_prefix {prefix}"));
+    }
+    format!("rules[{index}] ({})", parts.join("; "))
+}
+
+fn describe_request(request: &Request) -> String {
+    let target = format!("{} on {}", request.path, request.host);
+    match (&request.origin, request.preflight) {
+        (Some(origin), true) => {
+            let mut line = format!(
+                "OPTIONS {target}, the preflight from {origin} for {}",
+                request.method
+            );
+            if !request.headers.is_empty() {
+                line.push_str(&format!(" with {}", request.headers.join(", ")));
+            }
+            if request.private_network {
+                line.push_str(", to a private network");
+            }
+            line
+        }
+        (Some(origin), false) => format!("{} {target} from {origin}", request.method),
+        (None, _) => format!("{} {target} without Origin", request.method),
+    }
+}
+
+/// A bounded, printable prefix of a value from the request, as the logs show it.
+fn shown(bytes: &[u8]) -> String {
+    let cut = &bytes[..bytes.len().min(SHOWN_PREFIX)];
+    let mut text = format!("{:?}", String::from_utf8_lossy(cut));
+    if bytes.len() > SHOWN_PREFIX {
+        text.push('…');
+    }
+    text
+}
+
+impl fmt::Display for Explanation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "request:  {}", self.request)?;
+        writeln!(f, "policy:   {}", self.policy)?;
+        writeln!(f, "decision: {}", self.decision)?;
+        match self.outcome {
+            Some(outcome) => writeln!(f, "counted:  {}", outcome.metric())?,
+            None => writeln!(f, "counted:  nothing")?,
+        }
+        match &self.action {
+            Action::Untouched | Action::Forwarded => {
+                writeln!(f, "response: the upstream's, untouched")?;
+            }
+            Action::Reply { status, headers } => {
+                writeln!(f, "response: {status}, from the plugin")?;
+                for (name, value) in headers {
+                    writeln!(f, "  {name}: {value}")?;
+                }
+            }
+            Action::Upstream {
+                set,
+                removed,
+                vary_origin,
+            } => {
+                writeln!(f, "response: the upstream's, with")?;
+                for (name, value) in set {
+                    writeln!(f, "  {name}: {value}")?;
+                }
+                if *vary_origin {
+                    writeln!(
+                        f,
+                        "  {VARY}: origin (appended unless the upstream's vary names origin or *)"
+                    )?;
+                }
+                if !removed.is_empty() {
+                    writeln!(f, "  and without {}", removed.join(", "))?;
+                }
+            }
+        }
+        if let Some(hint) = &self.hint {
+            writeln!(f, "hint:     {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(json: &str) -> Config {
+        Config::parse(json.as_bytes()).unwrap()
+    }
+
+    fn request(origin: Option<&str>, method: &str, preflight: bool) -> Request {
+        Request {
+            origin: origin.map(str::to_string),
+            method: method.to_string(),
+            host: "localhost".to_string(),
+            path: "/".to_string(),
+            preflight,
+            ..Request::default()
+        }
+    }
+
+    #[test]
+    fn preflight_allowed_lists_the_exact_headers() {
+        let c = config(
+            r#"{"allow_origins": ["https://a.example"], "allow_methods": ["PUT"],
+                "allow_headers": ["x-a"], "max_age": 60, "allow_credentials": true}"#,
+        );
+        let mut r = request(Some("https://a.example"), "PUT", true);
+        r.headers = vec!["x-a".to_string()];
+        let e = explain(&c, &r).unwrap();
+        assert_eq!(e.outcome, Some(Outcome::PreflightAllowed));
+        assert_eq!(
+            e.action,
+            Action::Reply {
+                status: 204,
+                headers: vec![
+                    (
+                        "access-control-allow-origin",
+                        "https://a.example".to_string()
+                    ),
+                    ("access-control-allow-methods", "PUT".to_string()),
+                    ("access-control-allow-headers", "x-a".to_string()),
+                    ("access-control-max-age", "60".to_string()),
+                    ("access-control-allow-credentials", "true".to_string()),
+                    (
+                        "vary",
+                        "origin, access-control-request-method, access-control-request-headers"
+                            .to_string()
+                    ),
+                ]
+            }
+        );
+    }
+
+    #[test]
+    fn rejected_preflights_say_why_and_what_to_change() {
+        let c = config(r#"{"allow_origins": ["https://a.example"], "allow_headers": ["x-a"]}"#);
+        let mut r = request(Some("https://a.example"), "GET", true);
+        r.headers = vec!["x-a".to_string(), "x-b".to_string()];
+        let e = explain(&c, &r).unwrap();
+        assert_eq!(e.outcome, Some(Outcome::PreflightRejected(Reason::Headers)));
+        assert_eq!(
+            e.hint.as_deref(),
+            Some("to allow it, add \"x-b\" to allow_headers")
+        );
+        let long = format!("https://{}.example", "a".repeat(10_000));
+        let e = explain(&c, &request(Some(&long), "GET", true)).unwrap();
+        assert_eq!(e.outcome, Some(Outcome::PreflightRejected(Reason::Origin)));
+        assert!(e.decision.len() < 300, "{}", e.decision);
+        assert!(e.decision.contains('…'));
+    }
+
+    #[test]
+    fn a_preflight_needs_an_origin() {
+        let c = config(r#"{"allow_origins": ["*"]}"#);
+        assert!(explain(&c, &request(None, "PUT", true)).is_err());
+    }
+
+    #[test]
+    fn disabled_rules_and_forwarding() {
+        let c = config(
+            r#"{"allow_origins": ["https://a.example"], "unmatched_preflights": "forward",
+                "rules": [{"path_prefix": "/hooks/", "enabled": false}]}"#,
+        );
+        let mut r = request(Some("https://b.example"), "GET", true);
+        let e = explain(&c, &r).unwrap();
+        assert_eq!(e.action, Action::Forwarded);
+        r.path = "/hooks/x".to_string();
+        let e = explain(&c, &r).unwrap();
+        assert_eq!(e.action, Action::Untouched);
+        assert_eq!(e.outcome, None);
+        assert_eq!(
+            e.policy,
+            "rules[0] (path_prefix /hooks/), \"enabled\": false"
+        );
+    }
+}

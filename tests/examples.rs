@@ -1,0 +1,697 @@
+//! The files operators copy: Envoy examples (validated by Envoy, and run),
+//! docker-compose.yaml (checked against the Makefile and envoy/envoy.yaml, and
+//! its container layout validated by the same Envoy version), the Istio
+//! WasmPlugin (its pluginConfig through the plugin's own validation and a real
+//! Envoy), and the OCI image `make image` builds (taken apart as Istio does).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::envoy::{Envoy, Scratch};
+use common::examples::{self, envoy_validate, start_example, ENVOY_EXAMPLES};
+use common::http::Request;
+use common::upstream::Upstream;
+use proxy_wasm_cors::config_source;
+use proxy_wasm_cors::Config;
+use serde_json::Value;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn yaml(file: &str) -> Value {
+    let text = fs::read_to_string(common::root().join(file)).unwrap();
+    serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+/// `NAME ?= value` (or `:=`) from the Makefile.
+fn makefile_var(name: &str) -> String {
+    let makefile = fs::read_to_string(common::root().join("Makefile")).unwrap();
+    makefile
+        .lines()
+        .find_map(|l| {
+            let (key, value) = l.split_once('=')?;
+            let key = key.trim_end_matches(['?', ':', ' ']);
+            (key == name).then(|| value.trim().to_string())
+        })
+        .unwrap_or_else(|| panic!("Makefile has no {name}"))
+}
+
+#[test]
+fn every_example_file_is_checked() {
+    let mut listed: Vec<String> = ENVOY_EXAMPLES
+        .iter()
+        .chain(examples::CONFIG_FILES.iter())
+        .map(|s| s.to_string())
+        .collect();
+    listed.sort();
+    listed.dedup();
+    assert_eq!(
+        examples::yaml_files_in_repo(),
+        listed,
+        "a YAML file in envoy/, istio/ or the top directory is not in tests/common/examples.rs"
+    );
+}
+
+#[test]
+fn envoy_examples_pass_envoy_validate() {
+    for file in ENVOY_EXAMPLES {
+        let (ok, output) = envoy_validate(Path::new(file), &common::root());
+        assert!(ok, "envoy --mode validate -c {file}:\n{output}");
+        assert!(
+            output.contains(&format!("configuration '{file}' OK")),
+            "{file}: {output}"
+        );
+    }
+}
+
+/// Validation loads the plugin and runs its configuration check, so "OK" above
+/// means the policy was accepted, not only the YAML. (For ecds.yaml Envoy does
+/// not read the ECDS file when validating: the tests below start it.)
+#[test]
+fn envoy_validate_runs_the_plugins_own_check() {
+    for file in ["envoy/envoy.yaml", "envoy/rules.yaml"] {
+        let text = fs::read_to_string(common::root().join(file)).unwrap();
+        assert!(text.contains("\"max_age\": 600,"), "{file}");
+        let scratch = Scratch::new("validate");
+        let broken = scratch.path("broken.yaml");
+        fs::write(
+            &broken,
+            text.replace("\"max_age\": 600,", "\"max_age\": 600000,"),
+        )
+        .unwrap();
+        let (ok, output) = envoy_validate(&broken, &common::root());
+        assert!(
+            !ok,
+            "{file} with max_age 600000 passed validation:\n{output}"
+        );
+        assert!(
+            output.contains("max_age = 600000: must be a whole number of seconds from 0 to 86400"),
+            "{file}: {output}"
+        );
+    }
+}
+
+fn preflight(origin: &str, method: &str) -> Request {
+    Request::preflight("/api/items", origin, method)
+}
+
+/// (host, request, status, access-control-allow-origin)
+type Expect = (&'static str, Request, u16, Option<&'static str>);
+
+fn check_all(envoy: &Envoy, cases: Vec<Expect>) {
+    let port = envoy.listener_port("cors");
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|(host, request, status, acao)| {
+            let response = request.send_as(port, host);
+            let got = response.get("access-control-allow-origin");
+            (response.status != *status || got.as_deref() != *acao).then(|| {
+                format!(
+                    "{} {} on {host}: {} {got:?} (want {status} {acao:?})",
+                    request.method, request.path, response.status
+                )
+            })
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn rules_example_does_what_its_comments_say() {
+    let envoy = start_example("envoy/rules.yaml", &[], &[]);
+    let app = "https://app.example.com";
+    let admin = "https://admin.example.com";
+    check_all(
+        &envoy,
+        vec![
+            // Top level.
+            ("api.example.com", preflight(app, "PATCH"), 204, Some(app)),
+            (
+                "api.example.com",
+                preflight("https://x.app.example.com", "PUT"),
+                204,
+                Some("https://x.app.example.com"),
+            ),
+            ("api.example.com", preflight(admin, "GET"), 403, None),
+            // rules[0]: admin.example.com, its own origin and fewer methods.
+            (
+                "admin.example.com",
+                preflight(admin, "DELETE"),
+                204,
+                Some(admin),
+            ),
+            ("admin.example.com", preflight(admin, "PATCH"), 403, None),
+            ("admin.example.com", preflight(app, "GET"), 403, None),
+            // rules[1]: /public/, any origin, read-only.
+            (
+                "api.example.com",
+                Request::get("/public/logo.svg").header("origin", "https://any.example"),
+                200,
+                Some("*"),
+            ),
+            (
+                "api.example.com",
+                Request::preflight("/public/x", "https://any.example", "PUT"),
+                403,
+                None,
+            ),
+            // rules[2]: legacy.example.com forwards what it does not allow.
+            (
+                "legacy.example.com",
+                preflight("https://evil.example", "GET"),
+                200,
+                None,
+            ),
+            ("legacy.example.com", preflight(app, "PUT"), 204, Some(app)),
+            // rules[3], rules[4]: CORS off.
+            (
+                "a.internal.example.com",
+                preflight("https://evil.example", "PUT"),
+                200,
+                None,
+            ),
+            (
+                "api.example.com",
+                Request::preflight("/webhooks/pay", "https://evil.example", "PUT"),
+                200,
+                None,
+            ),
+        ],
+    );
+}
+
+#[test]
+fn ecds_example_serves_the_filter_from_its_file_and_takes_updates() {
+    // A private copy of the ECDS file, so the test can replace it.
+    let scratch = Scratch::new("ecds");
+    let filter_file = scratch.path("cors-filter.yaml");
+    let original = fs::read_to_string(common::root().join("envoy/ecds/cors-filter.yaml")).unwrap();
+    fs::write(&filter_file, &original).unwrap();
+    let filter_path = filter_file.to_string_lossy().into_owned();
+    let envoy = start_example(
+        "envoy/ecds.yaml",
+        &[(
+            "path: envoy/ecds/cors-filter.yaml",
+            &format!("path: {filter_path}"),
+        )],
+        &[],
+    );
+    let app = "https://app.example.com";
+    check_all(
+        &envoy,
+        vec![
+            ("localhost", preflight(app, "PUT"), 204, Some(app)),
+            (
+                "localhost",
+                preflight("https://evil.example", "PUT"),
+                403,
+                None,
+            ),
+        ],
+    );
+    assert_eq!(
+        envoy.stat("extension_config_discovery.http_filter.cors.update_success"),
+        Some(1)
+    );
+
+    // As the example says: write the new file beside it, then move it over.
+    let replace = |text: &str| {
+        let next = scratch.path("next.yaml");
+        fs::write(&next, text).unwrap();
+        fs::rename(&next, &filter_file).unwrap();
+    };
+    let wait_for = |stat: &str, want: u64| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while envoy.stat(stat) != Some(want) {
+            assert!(
+                Instant::now() < deadline,
+                "{stat} never reached {want}:\n{}",
+                envoy.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    // A policy the plugin refuses: Envoy keeps the old one and says so.
+    replace(&original.replace("\"max_age\": 600,", "\"max_age\": 600000,"));
+    wait_for(
+        "extension_config_discovery.http_filter.cors.update_rejected",
+        1,
+    );
+    check_all(
+        &envoy,
+        vec![("localhost", preflight(app, "PUT"), 204, Some(app))],
+    );
+    assert!(
+        envoy
+            .log()
+            .contains("max_age = 600000: must be a whole number"),
+        "{}",
+        envoy.log()
+    );
+    // A good one takes effect.
+    let only_admin = original.replace(
+        "\"allow_origins\": [\"https://app.example.com\", \"https://*.example.com\"]",
+        "\"allow_origins\": [\"https://admin.example.com\"]",
+    );
+    assert_ne!(only_admin, original);
+    replace(&only_admin);
+    wait_for(
+        "extension_config_discovery.http_filter.cors.update_success",
+        2,
+    );
+    check_all(
+        &envoy,
+        vec![
+            ("localhost", preflight(app, "PUT"), 403, None),
+            (
+                "localhost",
+                preflight("https://admin.example.com", "PUT"),
+                204,
+                Some("https://admin.example.com"),
+            ),
+        ],
+    );
+}
+
+// docker-compose.yaml: cannot run here (no Docker engine), so everything it
+// relies on is checked instead.
+
+fn compose_service() -> Value {
+    let compose = yaml("docker-compose.yaml");
+    let services = compose["services"].as_object().unwrap();
+    assert_eq!(
+        services.len(),
+        1,
+        "one service: Envoy with its demo upstream inside"
+    );
+    services["envoy"].clone()
+}
+
+/// (source, target) of each bind mount.
+fn compose_mounts(service: &Value) -> Vec<(String, String)> {
+    service["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            assert_eq!(v["type"], "bind", "{v}");
+            assert_eq!(v["read_only"], true, "{v}");
+            assert_eq!(v["bind"]["create_host_path"], false, "{v}");
+            (
+                v["source"].as_str().unwrap().to_string(),
+                v["target"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn compose_pins_the_tested_envoy_and_runs_make_runs_command() {
+    let service = compose_service();
+    let version = makefile_var("ENVOY_VERSION");
+    assert_eq!(version, "1.40.0");
+    assert_eq!(service["image"], format!("envoyproxy/envoy:v{version}"));
+    // The command is `make run`'s, with the image's envoy.
+    let makefile = fs::read_to_string(common::root().join("Makefile")).unwrap();
+    let run_line = makefile
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("exec $(ENVOY) "))
+        .expect("Makefile's run target has no `exec $(ENVOY) ...` line");
+    let command: Vec<&str> = service["command"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(command[0], "envoy");
+    assert_eq!(command[1..].join(" "), run_line);
+    // envoy/envoy.yaml listens on loopback only: the container must share the host's network.
+    assert_eq!(service["network_mode"], "host");
+    assert!(
+        service.get("ports").is_none(),
+        "ports mean nothing with network_mode: host"
+    );
+}
+
+#[test]
+fn compose_mounts_what_the_configuration_expects() {
+    let service = compose_service();
+    let workdir = PathBuf::from(service["working_dir"].as_str().unwrap());
+    let mounts = compose_mounts(&service);
+    let target_of = |source: &str| {
+        mounts
+            .iter()
+            .find(|(s, _)| s == source)
+            .map(|(_, t)| PathBuf::from(t))
+            .unwrap_or_else(|| panic!("docker-compose.yaml does not mount {source}: {mounts:?}"))
+    };
+    let command: Vec<&str> = service["command"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let config_arg = command[command.iter().position(|a| *a == "-c").unwrap() + 1];
+    // The configuration Envoy reads in the container is the repository's envoy/envoy.yaml...
+    assert_eq!(workdir.join(config_arg), target_of("./envoy/envoy.yaml"));
+    // ...whose module path resolves to the mounted dist/cors.wasm, where `make build` writes it.
+    let demo = yaml("envoy/envoy.yaml");
+    let filename = find_key(&demo, "filename").expect("envoy/envoy.yaml names no module file");
+    assert_eq!(
+        format!("./{filename}"),
+        format!("./{}", makefile_var("WASM"))
+    );
+    assert_eq!(workdir.join(filename), target_of("./dist/cors.wasm"));
+    assert_eq!(mounts.len(), 2, "{mounts:?}");
+    // The demo upstream is inside the same configuration: the cluster points at one of its listeners.
+    let listeners: Vec<u64> = demo["static_resources"]["listeners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            l["address"]["socket_address"]["port_value"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    for cluster in demo["static_resources"]["clusters"].as_array().unwrap() {
+        let port = find_key(cluster, "port_value")
+            .unwrap()
+            .parse::<u64>()
+            .unwrap();
+        assert!(
+            listeners.contains(&port),
+            "cluster {} goes outside envoy/envoy.yaml",
+            cluster["name"]
+        );
+    }
+}
+
+/// The first value of `key` anywhere under `value`, as text.
+fn find_key(value: &Value, key: &str) -> Option<String> {
+    match value {
+        Value::Object(map) => map
+            .get(key)
+            .map(|v| v.as_str().map_or(v.to_string(), str::to_string))
+            .or_else(|| map.values().find_map(|v| find_key(v, key))),
+        Value::Array(items) => items.iter().find_map(|v| find_key(v, key)),
+        _ => None,
+    }
+}
+
+/// The container's file system, rebuilt from the compose mounts, validated by
+/// the same Envoy version from the compose working directory.
+#[test]
+fn compose_container_layout_passes_envoy_validate() {
+    let service = compose_service();
+    let scratch = Scratch::new("container");
+    for (source, target) in compose_mounts(&service) {
+        let inside = scratch.0.join(target.trim_start_matches('/'));
+        fs::create_dir_all(inside.parent().unwrap()).unwrap();
+        fs::copy(common::root().join(&source), &inside).unwrap_or_else(|e| panic!("{source}: {e}"));
+    }
+    let workdir = scratch.0.join(
+        service["working_dir"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches('/'),
+    );
+    let (ok, output) = envoy_validate(Path::new("envoy/envoy.yaml"), &workdir);
+    assert!(
+        ok,
+        "the container's envoy/envoy.yaml does not validate:\n{output}"
+    );
+    assert!(
+        output.contains("configuration 'envoy/envoy.yaml' OK"),
+        "{output}"
+    );
+}
+
+#[test]
+fn readme_docker_section_uses_compose_and_the_make_run_commands() {
+    let readme = fs::read_to_string(common::root().join("README.md")).unwrap();
+    let start = readme
+        .find("\n## Docker\n")
+        .expect("README has no ## Docker section");
+    let section = &readme[start..];
+    let section = &section[..section[1..].find("\n## ").map_or(section.len(), |i| i + 1)];
+    for want in [
+        "make build",
+        "docker compose up",
+        "sh envoy/demo-requests.sh",
+        "network_mode: host",
+    ] {
+        assert!(
+            section.contains(want),
+            "README's Docker section lacks {want:?}"
+        );
+    }
+}
+
+// Istio.
+
+const WASM_PLUGIN_FIELDS: [&str; 16] = [
+    "selector",
+    "targetRef",
+    "targetRefs",
+    "url",
+    "sha256",
+    "imagePullPolicy",
+    "imagePullSecret",
+    "verificationKey",
+    "pluginConfig",
+    "pluginName",
+    "phase",
+    "priority",
+    "failStrategy",
+    "vmConfig",
+    "match",
+    "type",
+];
+
+#[test]
+fn istio_manifest_is_a_wasm_plugin_run_before_authentication() {
+    let manifest = yaml("istio/wasmplugin.yaml");
+    assert_eq!(manifest["apiVersion"], "extensions.istio.io/v1alpha1");
+    assert_eq!(manifest["kind"], "WasmPlugin");
+    let spec = manifest["spec"].as_object().unwrap();
+    for key in spec.keys() {
+        assert!(
+            WASM_PLUGIN_FIELDS.contains(&key.as_str()),
+            "spec.{key} is not a WasmPlugin field"
+        );
+    }
+    assert_eq!(spec["phase"], "AUTHN");
+    assert!(spec["url"].as_str().unwrap().starts_with("oci://"));
+    let text = fs::read_to_string(common::root().join("istio/wasmplugin.yaml")).unwrap();
+    for want in ["url: file://", "sha256:", "make image", "imagePullSecret"] {
+        assert!(
+            text.contains(want),
+            "istio/wasmplugin.yaml's comments lack {want:?}"
+        );
+    }
+}
+
+/// The JSON Istio hands the plugin (pluginConfig as JSON in a StringValue).
+fn istio_plugin_json() -> String {
+    let text = fs::read_to_string(common::root().join("istio/wasmplugin.yaml")).unwrap();
+    let found = config_source::find(&text).unwrap();
+    assert_eq!(found.len(), 1);
+    found[0].json.clone().unwrap()
+}
+
+#[test]
+fn istio_plugin_config_passes_the_plugins_validation() {
+    let json = istio_plugin_json();
+    let config = Config::parse(json.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(config.rules.len(), 2);
+    assert!(config.default.credentials);
+}
+
+#[test]
+fn istio_plugin_config_in_a_real_envoy() {
+    let upstream = Upstream::start();
+    let envoy = examples::start_plugin(&istio_plugin_json(), upstream.port, &[]);
+    let shop = "https://shop.example.com";
+    let cases = [
+        ("shop.example.com", "/api/cart", shop, 204, Some(shop)),
+        (
+            "shop.example.com",
+            "/api/cart",
+            "https://evil.example",
+            403,
+            None,
+        ),
+        (
+            "shop.example.com",
+            "/static/app.js",
+            "https://evil.example",
+            403,
+            None,
+        ),
+        (
+            "api.shop.example.com",
+            "/webhooks/pay",
+            "https://evil.example",
+            200,
+            None,
+        ),
+    ];
+    for (host, path, origin, status, acao) in cases {
+        let response = Request::preflight(path, origin, "PATCH").send_as(envoy.port(), host);
+        assert_eq!(response.status, status, "{host}{path} from {origin}");
+        assert_eq!(
+            response.get("access-control-allow-origin").as_deref(),
+            acao,
+            "{host}{path}"
+        );
+    }
+    let public = Request::get("/static/app.js")
+        .header("origin", "https://evil.example")
+        .send(envoy.port());
+    assert_eq!(
+        public.get("access-control-allow-origin").as_deref(),
+        Some("*")
+    );
+}
+
+// The OCI image.
+
+#[test]
+fn dockerfile_is_one_layer_holding_plugin_wasm() {
+    let dockerfile = fs::read_to_string(common::root().join("Dockerfile")).unwrap();
+    let instructions: Vec<&str> = dockerfile
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .collect();
+    assert_eq!(
+        instructions,
+        ["FROM scratch", "COPY dist/cors.wasm ./plugin.wasm"]
+    );
+    let ignore = fs::read_to_string(common::root().join(".dockerignore")).unwrap();
+    let rules: Vec<&str> = ignore
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .collect();
+    assert_eq!(
+        rules,
+        ["*", "!dist/cors.wasm"],
+        "the build context must be the module only"
+    );
+}
+
+fn make_image(scratch: &Scratch, vars: &[&str]) -> std::process::Output {
+    // A private Buildah store (vfs: no kernel features needed), gone with the scratch dir.
+    let conf = scratch.path("storage.conf");
+    fs::write(
+        &conf,
+        format!(
+            "[storage]\ndriver = \"vfs\"\nrunroot = \"{0}/run\"\ngraphroot = \"{0}/root\"\n",
+            scratch.0.display()
+        ),
+    )
+    .unwrap();
+    Command::new("make")
+        .args(["-s", "image"])
+        .args(vars)
+        .env("CONTAINERS_STORAGE_CONF", &conf)
+        .current_dir(common::root())
+        .output()
+        .expect("make is missing")
+}
+
+#[test]
+fn make_image_without_docker_or_buildah_says_what_to_install() {
+    let scratch = Scratch::new("noimage");
+    let out = make_image(
+        &scratch,
+        &["DOCKER=/nonexistent/docker", "BUILDAH=/nonexistent/buildah"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("make image: needs a running Docker engine ('/nonexistent/docker info' failed) or Buildah ('/nonexistent/buildah' not found)."),
+        "{stderr}"
+    );
+    assert!(stderr.contains("apt-get install buildah"), "{stderr}");
+}
+
+/// `make image` with Buildah (Docker's engine cannot run here), then the image
+/// taken apart as Istio's image fetcher does: the last layer is an OCI
+/// tar+gzip layer whose plugin.wasm is the module.
+#[test]
+fn make_image_builds_what_istio_pulls() {
+    let buildah_ok = Command::new("buildah")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        buildah_ok,
+        "buildah is missing: apt-get install buildah (.ci/run installs it)"
+    );
+    let scratch = Scratch::new("image");
+    let image = format!("localhost/proxy-wasm-cors-test:{}", std::process::id());
+    let out = make_image(
+        &scratch,
+        &[&format!("IMAGE={image}"), "DOCKER=/nonexistent/docker"],
+    );
+    assert!(
+        out.status.success(),
+        "make image:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let layout = scratch.path("oci");
+    let push = Command::new("buildah")
+        .args(["push", &image])
+        .arg(format!("oci:{}", layout.display()))
+        .env("CONTAINERS_STORAGE_CONF", scratch.path("storage.conf"))
+        .output()
+        .unwrap();
+    assert!(
+        push.status.success(),
+        "{}",
+        String::from_utf8_lossy(&push.stderr)
+    );
+
+    let blob = |digest: &str| {
+        layout
+            .join("blobs/sha256")
+            .join(digest.trim_start_matches("sha256:"))
+    };
+    let index: Value =
+        serde_json::from_slice(&fs::read(layout.join("index.json")).unwrap()).unwrap();
+    let manifest: Value = serde_json::from_slice(
+        &fs::read(blob(index["manifests"][0]["digest"].as_str().unwrap())).unwrap(),
+    )
+    .unwrap();
+    let layers = manifest["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 1, "{manifest}");
+    assert_eq!(
+        layers[0]["mediaType"],
+        "application/vnd.oci.image.layer.v1.tar+gzip"
+    );
+    let layer = blob(layers[0]["digest"].as_str().unwrap());
+    let list = Command::new("tar")
+        .arg("-tzf")
+        .arg(&layer)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&list.stdout), "plugin.wasm\n");
+    let unpacked = scratch.path("unpacked");
+    fs::create_dir_all(&unpacked).unwrap();
+    let untar = Command::new("tar")
+        .arg("-xzf")
+        .arg(&layer)
+        .arg("-C")
+        .arg(&unpacked)
+        .status()
+        .unwrap();
+    assert!(untar.success());
+    assert!(
+        fs::read(unpacked.join("plugin.wasm")).unwrap()
+            == fs::read(common::root().join("dist/cors.wasm")).unwrap(),
+        "the image's plugin.wasm is not dist/cors.wasm"
+    );
+}
