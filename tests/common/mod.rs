@@ -6,6 +6,7 @@
 pub mod envoy;
 pub mod http;
 pub mod upstream;
+pub mod vm_health;
 
 use std::path::PathBuf;
 
