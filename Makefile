@@ -43,9 +43,10 @@ run: build envoy
 	@echo
 	exec $(ENVOY) -c envoy/envoy.yaml --concurrency 1 --disable-hot-restart --log-level warn --component-log-level wasm:info
 
-## test: lint, unit tests of the core, the Envoy end-to-end suites on every Envoy of the matrix,
-## the browser suite, and the operator-facing checks
-test: lint test-unit test-matrix test-browser test-ops
+## test: lint, unit and property tests of the core, the Envoy end-to-end suites on every Envoy of the
+## matrix, hostile traffic and bad configurations, the browser suite, the operator-facing checks, a short
+## fuzzing pass and a short soak
+test: lint test-unit test-matrix test-hostile test-browser test-ops test-fuzz test-soak
 
 test-unit:
 	cargo test --lib
@@ -96,4 +97,52 @@ lint:
 	cargo clippy --target $(WASM_TARGET) --lib -- -D warnings
 
 clean:
-	rm -rf target dist .venv
+	rm -rf target dist .venv fuzz/target
+
+# ---------------------------------------------------------------- robustness
+
+.PHONY: test-hostile test-fuzz test-soak fuzz fuzz-tools soak
+
+## test-hostile: hostile requests, bad configurations at start and on an LDS update
+test-hostile: build envoy
+	ENVOY=$(ENVOY) cargo test --test hostile --test bad_config -- --test-threads 2
+
+FUZZ_SECONDS  ?= 60
+FUZZ_TARGETS  := config origin request_headers decision
+# cargo-fuzz needs nightly flags: the nightly toolchain when rustup has one,
+# else the installed compiler with them unlocked.
+FUZZ_CARGO    := $(if $(shell rustup toolchain list 2>/dev/null | grep '^nightly'),cargo +nightly,RUSTC_BOOTSTRAP=1 cargo)
+
+fuzz-tools:
+	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+
+## fuzz: each fuzz target for FUZZ_SECONDS (default 60) from fuzz/seeds; fails on any crash
+# No sanitizer: the core has no unsafe code, so a bug shows as a panic (overflow
+# checks and debug assertions stay on); inputs over -timeout seconds fail too.
+fuzz: fuzz-tools
+	cd fuzz && $(FUZZ_CARGO) fuzz build -s none
+	@set -uo pipefail; mkdir -p fuzz/logs; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/corpus/$$t; \
+	  dict=; [ -f fuzz/$$t.dict ] && dict=-dict=$$t.dict; \
+	  (cd fuzz && $(FUZZ_CARGO) fuzz run -s none $$t corpus/$$t seeds/$$t -- \
+	    -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 $$dict) > fuzz/logs/$$t.log 2>&1; \
+	  rc=$$?; \
+	  if [ $$rc -ne 0 ]; then tail -40 fuzz/logs/$$t.log; \
+	    echo "fuzz $$t: FAILED (exit $$rc); crashing input in fuzz/artifacts/$$t/, log in fuzz/logs/$$t.log"; exit 1; fi; \
+	  echo "fuzz $$t: $$(grep -h '^Done' fuzz/logs/$$t.log), corpus $$(ls fuzz/corpus/$$t | wc -l) inputs, no crash"; \
+	done
+
+## test-fuzz: the short pass make test runs (20 s per target)
+test-fuzz:
+	$(MAKE) fuzz FUZZ_SECONDS=20
+
+SOAK_SECONDS ?= 300
+
+## soak: SOAK_SECONDS (default 300) of mixed traffic from wrk through Envoy; asserts answers and memory
+soak: build envoy
+	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk"; exit 1; }
+	ENVOY=$(ENVOY) SOAK_SECONDS=$(SOAK_SECONDS) cargo test --test soak -- --nocapture
+
+## test-soak: the short soak make test runs (30 s)
+test-soak:
+	$(MAKE) soak SOAK_SECONDS=30

@@ -206,10 +206,25 @@ fn check_unknown_fields(
             _ => format!("; known fields: {}", known.join(", ")),
         };
         errors.push(ConfigError::new(
-            field_path(prefix, name),
+            field_path(prefix, &shown_name(name)),
             Some(value),
             format!("unknown field{hint}"),
         ));
+    }
+}
+
+/// An unknown field's name as its error shows it: as written when it is a
+/// plain word, else as a JSON string, so an empty name or one with a newline
+/// still reads as a name and the error stays on one log line (found by fuzzing).
+fn shown_name(name: &str) -> String {
+    let plain = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if plain {
+        name.to_string()
+    } else {
+        Value::from(name).to_string()
     }
 }
 

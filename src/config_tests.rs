@@ -118,6 +118,20 @@ fn document_errors() {
 fn unknown_field_errors() {
     let rows: &[Row] = &[
         (
+            r#"{"allow_origins": ["https://a.com"], "": 0}"#,
+            r#""""#,
+            Some("0"),
+            "unknown field",
+            1,
+        ),
+        (
+            r#"{"allow_origins": ["https://a.com"], "max\nage": 1}"#,
+            r#""max\nage""#,
+            Some("1"),
+            r#"did you mean "max_age"?"#,
+            1,
+        ),
+        (
             r#"{"allow_origin": ["https://app.example.com"]}"#,
             "allow_origin",
             Some(r#"["https://app.example.com"]"#),

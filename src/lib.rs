@@ -5,6 +5,7 @@
 //! headers the core needs, asks the core, and writes what the core answers.
 
 pub mod config;
+pub mod decision;
 pub mod error;
 pub mod header_list;
 pub mod origin;
@@ -13,6 +14,9 @@ pub mod policy;
 pub mod response;
 pub mod rule;
 pub mod token;
+
+#[cfg(test)]
+mod properties_tests;
 
 #[cfg(target_arch = "wasm32")]
 mod filter;

@@ -141,6 +141,22 @@ impl Envoy {
         })
     }
 
+    /// Envoy's process id, for reading its memory from /proc.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Every counter and gauge from `/stats` whose name contains `part`.
+    pub fn stats_containing(&self, part: &str) -> Vec<(String, u64)> {
+        let body = self.admin(&format!("/stats?filter={part}"));
+        String::from_utf8_lossy(&body.body)
+            .lines()
+            .filter_map(|l| l.split_once(": "))
+            .filter(|(name, _)| name.contains(part))
+            .filter_map(|(name, value)| Some((name.to_string(), value.trim().parse().ok()?)))
+            .collect()
+    }
+
     pub fn log(&self) -> String {
         read_log(&self.scratch)
     }

@@ -7,6 +7,7 @@ pub mod envoy;
 pub mod examples;
 pub mod http;
 pub mod upstream;
+pub mod vm_health;
 
 use std::path::PathBuf;
 
