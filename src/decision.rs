@@ -1,17 +1,49 @@
-//! The whole per-request decision as one pure function of the request's
-//! header values: which policy applies, preflight or actual, allowed or not,
-//! and the exact headers the plugin writes (`response` plans).
+//! The whole per-request decision: which policy applies, preflight or actual,
+//! allowed or not, and the exact headers the plugin writes (`response` plans).
 //!
-//! `filter.rs` walks the same steps in the same order, reading each header
-//! from Envoy only when a step needs it; this form takes the values up front,
-//! so fuzzers and property tests can drive the real core with any bytes.
+//! The Wasm filter, the `cors-check` tool, the fuzzers and the property tests
+//! all call `decide`, so they cannot differ. It reads each request header
+//! through `RequestHeaders` only when a step needs it: in Envoy every read is
+//! a call across the VM boundary.
 
 use crate::config::Config;
 use crate::policy::{Outcome, Unmatched};
 use crate::response::{self, ActualPlan, HeaderPlan};
 
-/// The request header values a decision may read, as Envoy hands them over:
-/// raw bytes, repeated lines already joined with `,`.
+/// The request headers a decision may read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Header {
+    Method,
+    Authority,
+    Path,
+    Origin,
+    RequestMethod,
+    RequestHeaders,
+    PrivateNetwork,
+}
+
+impl Header {
+    /// The name Envoy knows it by.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Header::Method => ":method",
+            Header::Authority => ":authority",
+            Header::Path => ":path",
+            Header::Origin => "origin",
+            Header::RequestMethod => "access-control-request-method",
+            Header::RequestHeaders => "access-control-request-headers",
+            Header::PrivateNetwork => "access-control-request-private-network",
+        }
+    }
+}
+
+/// Where a decision gets request header values: raw bytes, repeated lines
+/// already joined with `,` (as Envoy hands them over).
+pub trait RequestHeaders<'a> {
+    fn get(&self, header: Header) -> Option<&'a [u8]>;
+}
+
+/// Every header value a decision may read, given up front.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RequestHead<'a> {
     /// `:method`
@@ -27,6 +59,20 @@ pub struct RequestHead<'a> {
     pub request_headers: Option<&'a [u8]>,
     /// `access-control-request-private-network`
     pub private_network: Option<&'a [u8]>,
+}
+
+impl<'a> RequestHeaders<'a> for RequestHead<'a> {
+    fn get(&self, header: Header) -> Option<&'a [u8]> {
+        match header {
+            Header::Method => Some(self.method),
+            Header::Authority => Some(self.authority),
+            Header::Path => Some(self.path),
+            Header::Origin => self.origin,
+            Header::RequestMethod => self.request_method,
+            Header::RequestHeaders => self.request_headers,
+            Header::PrivateNetwork => self.private_network,
+        }
+    }
 }
 
 /// What the plugin does with one request.
@@ -46,25 +92,38 @@ pub enum Decision<'a> {
     Actual {
         plan: ActualPlan<'a>,
         outcome: Outcome,
+        /// The rule whose policy applied (`None`: the top level), and the
+        /// request's origin if that policy allows it: what rebuilds `plan`
+        /// when the response arrives.
+        rule: Option<usize>,
+        allowed_origin: Option<&'a [u8]>,
     },
 }
 
-pub fn decide<'a>(config: &'a Config, request: &RequestHead<'a>) -> Decision<'a> {
+pub fn decide<'a>(config: &'a Config, request: &impl RequestHeaders<'a>) -> Decision<'a> {
     let selection = if config.has_rules() {
-        config.select(request.authority, request.path)
+        let authority = request.get(Header::Authority).unwrap_or_default();
+        let path = request.get(Header::Path).unwrap_or_default();
+        config.select(authority, path)
     } else {
         config.select(b"", b"")
     };
     let Some(policy) = selection.policy else {
         return Decision::Untouched;
     };
-    if let (Some(origin), Some(method), b"OPTIONS") =
-        (request.origin, request.request_method, request.method)
-    {
-        return match policy.check_preflight(origin, method, request.request_headers) {
+    let origin = request.get(Header::Origin);
+    // A preflight: OPTIONS with Origin and Access-Control-Request-Method.
+    let preflight = origin.and_then(|origin| {
+        let method = (request.get(Header::Method) == Some(b"OPTIONS"))
+            .then(|| request.get(Header::RequestMethod))
+            .flatten()?;
+        Some((origin, method))
+    });
+    if let Some((origin, method)) = preflight {
+        return match policy.check_preflight(origin, method, request.get(Header::RequestHeaders)) {
             Ok(()) => {
                 let private_network =
-                    policy.private_network && request.private_network == Some(b"true");
+                    policy.private_network && request.get(Header::PrivateNetwork) == Some(b"true");
                 Decision::Reply {
                     status: 204,
                     headers: response::preflight_allowed(policy, origin, private_network),
@@ -84,7 +143,7 @@ pub fn decide<'a>(config: &'a Config, request: &RequestHead<'a>) -> Decision<'a>
             }
         };
     }
-    let (outcome, allowed_origin) = match request.origin {
+    let (outcome, allowed_origin) = match origin {
         None => (Outcome::NoOrigin, None),
         Some(origin) if policy.allows_origin(origin) => (Outcome::ActualAllowed, Some(origin)),
         Some(_) => (Outcome::ActualDisallowed, None),
@@ -92,6 +151,8 @@ pub fn decide<'a>(config: &'a Config, request: &RequestHead<'a>) -> Decision<'a>
     Decision::Actual {
         plan: response::actual(policy, allowed_origin),
         outcome,
+        rule: selection.rule,
+        allowed_origin,
     }
 }
 
@@ -161,6 +222,7 @@ mod tests {
             Decision::Actual {
                 plan,
                 outcome: Outcome::ActualAllowed,
+                ..
             } => assert_eq!(plan.managed[0], Some(&b"https://app.example.com"[..])),
             other => panic!("{other:?}"),
         }
@@ -168,6 +230,7 @@ mod tests {
             Decision::Actual {
                 plan,
                 outcome: Outcome::ActualDisallowed,
+                ..
             } => assert_eq!(plan.managed, [None; 7]),
             other => panic!("{other:?}"),
         }
@@ -193,5 +256,75 @@ mod tests {
                 outcome: Outcome::PreflightRejected(Reason::Method)
             }
         );
+    }
+
+    /// Serves `RequestHead` values and records which headers were read.
+    struct Recording<'a> {
+        head: RequestHead<'a>,
+        read: std::cell::RefCell<Vec<Header>>,
+    }
+
+    impl<'a> RequestHeaders<'a> for Recording<'a> {
+        fn get(&self, header: Header) -> Option<&'a [u8]> {
+            self.read.borrow_mut().push(header);
+            self.head.get(header)
+        }
+    }
+
+    #[test]
+    fn reads_only_the_headers_a_step_needs_each_once() {
+        use Header::*;
+        let plain = Config::parse(
+            br#"{"allow_origins": ["https://app.example.com"], "allow_methods": ["PUT"]}"#,
+        )
+        .unwrap();
+        let pna = Config::parse(
+            br#"{"allow_origins": ["https://app.example.com"], "allow_private_network": true}"#,
+        )
+        .unwrap();
+        let ruled = Config::parse(br#"{"allow_origins": ["https://app.example.com"], "rules": [{"path_prefix": "/x/", "enabled": false}]}"#).unwrap();
+        let app = Some("https://app.example.com");
+        let cases: [(&Config, RequestHead<'_>, &[Header]); 7] = [
+            (&plain, head("GET", None, None), &[Origin]),
+            (&plain, head("GET", app, None), &[Origin, Method]),
+            (
+                &plain,
+                head("OPTIONS", app, None),
+                &[Origin, Method, RequestMethod],
+            ),
+            (
+                &plain,
+                head("OPTIONS", app, Some("PUT")),
+                &[Origin, Method, RequestMethod, RequestHeaders],
+            ),
+            (
+                &pna,
+                head("OPTIONS", app, Some("GET")),
+                &[
+                    Origin,
+                    Method,
+                    RequestMethod,
+                    RequestHeaders,
+                    PrivateNetwork,
+                ],
+            ),
+            (&ruled, head("GET", None, None), &[Authority, Path, Origin]),
+            (
+                &ruled,
+                RequestHead {
+                    path: b"/x/1",
+                    ..head("OPTIONS", app, Some("PUT"))
+                },
+                &[Authority, Path],
+            ),
+        ];
+        for (config, head, want) in cases {
+            let recording = Recording {
+                head,
+                read: Default::default(),
+            };
+            decide(config, &recording);
+            assert_eq!(recording.read.borrow().as_slice(), want, "{head:?}");
+        }
     }
 }

@@ -4,8 +4,9 @@
 //! Native only: `cors-check explain` prints it.
 
 use crate::config::Config;
-use crate::policy::{Outcome, Policy, Reason, Unmatched};
-use crate::response::{self, HeaderPlan, MANAGED, VARY};
+use crate::decision::{decide, Decision, RequestHead};
+use crate::policy::{Outcome, Policy, Reason};
+use crate::response::{ActualPlan, HeaderPlan, MANAGED, VARY};
 use crate::rule::{HostPattern, Rule};
 use std::fmt;
 
@@ -77,25 +78,75 @@ pub fn explain(config: &Config, request: &Request) -> Result<Explanation, String
             "a preflight always carries Origin: give --origin, or drop --preflight".to_string(),
         );
     }
-    let selection = config.select(request.host.as_bytes(), request.path.as_bytes());
+    // The headers Envoy would hand the filter for this request.
+    let requested_headers = request.headers.join(",");
+    let head = RequestHead {
+        method: if request.preflight {
+            b"OPTIONS"
+        } else {
+            request.method.as_bytes()
+        },
+        authority: request.host.as_bytes(),
+        path: request.path.as_bytes(),
+        origin: request.origin.as_deref().map(str::as_bytes),
+        request_method: request.preflight.then_some(request.method.as_bytes()),
+        request_headers: (request.preflight && !request.headers.is_empty())
+            .then_some(requested_headers.as_bytes()),
+        private_network: (request.preflight && request.private_network).then_some(b"true"),
+    };
+    let decision = decide(config, &head);
+    // The same selection `decide` made, for naming the policy and the fields.
+    let selection = config.select(head.authority, head.path);
     let policy_name = match selection.rule {
         None => "top level".to_string(),
         Some(i) => describe_rule(i, &config.rules[i]),
     };
-    let Some(policy) = selection.policy else {
-        return Ok(Explanation {
-            request: describe_request(request),
-            policy: format!("{policy_name}, \"enabled\": false"),
-            outcome: None,
-            decision: "CORS is off here: the request and its response pass untouched".to_string(),
-            action: Action::Untouched,
-            hint: None,
-        });
+    let untouched = || Explanation {
+        request: describe_request(request),
+        policy: format!("{policy_name}, \"enabled\": false"),
+        outcome: None,
+        decision: "CORS is off here: the request and its response pass untouched".to_string(),
+        action: Action::Untouched,
+        hint: None,
     };
-    let (outcome, decision, action, hint) = match (&request.origin, request.preflight) {
-        (Some(origin), true) => preflight(policy, origin, request),
-        // A preflight without Origin was refused above.
-        (origin, _) => actual(policy, origin.as_deref()),
+    // `decide` leaves a request untouched exactly when no policy applies.
+    let (Some(policy), Some(outcome)) = (selection.policy, outcome_of(&decision)) else {
+        return Ok(untouched());
+    };
+    let (decision, action, hint) = match decision {
+        Decision::Untouched => return Ok(untouched()),
+        Decision::Reply {
+            status: 204,
+            headers,
+            ..
+        } => (
+            "allowed: answered here, never reaching the upstream".to_string(),
+            Action::Reply {
+                status: 204,
+                headers: owned(&headers),
+            },
+            None,
+        ),
+        Decision::Reply {
+            status, headers, ..
+        } => rejected(
+            policy,
+            &head,
+            outcome,
+            "answered here with 403 and no CORS headers, so the browser blocks the request",
+            Action::Reply {
+                status: status as u16,
+                headers: owned(&headers),
+            },
+        ),
+        Decision::Forward { .. } => rejected(
+            policy,
+            &head,
+            outcome,
+            "passed to the upstream (\"unmatched_preflights\": \"forward\"), whose answer is left untouched",
+            Action::Forwarded,
+        ),
+        Decision::Actual { plan, .. } => actual(policy, outcome, head.origin, &plan),
     };
     let hint = hint.map(|(value, field)| match selection.rule {
         None => format!("to allow it, add {value} to {field}"),
@@ -113,88 +164,68 @@ pub fn explain(config: &Config, request: &Request) -> Result<Explanation, String
     })
 }
 
-/// The outcome counted, the decision in words, the response, and for a
-/// rejection the value and the field that would allow it.
-type Parts = (Outcome, String, Action, Option<(String, &'static str)>);
-
-fn preflight(policy: &Policy, origin: &str, request: &Request) -> Parts {
-    // Browsers send the names lowercase, comma-joined; Envoy joins repeated lines so too.
-    let requested = request.headers.join(",");
-    let requested = (!requested.is_empty()).then_some(requested.as_bytes());
-    match policy.check_preflight(origin.as_bytes(), request.method.as_bytes(), requested) {
-        Ok(()) => (
-            Outcome::PreflightAllowed,
-            "allowed: answered here, never reaching the upstream".to_string(),
-            Action::Reply {
-                status: 204,
-                headers: owned(&response::preflight_allowed(
-                    policy,
-                    origin.as_bytes(),
-                    request.private_network,
-                )),
-            },
-            None,
-        ),
-        Err(reason) => {
-            let (value, field) = match reason {
-                Reason::Origin => (origin.as_bytes(), "allow_origins"),
-                Reason::Method => (request.method.as_bytes(), "allow_methods"),
-                Reason::Headers => (
-                    requested
-                        .and_then(|list| policy.rejected_header(list))
-                        .unwrap_or_default(),
-                    "allow_headers",
-                ),
-            };
-            let value = shown(value);
-            let (how, action) = match policy.unmatched {
-                Unmatched::Reject => (
-                    "answered here with 403 and no CORS headers, so the browser blocks the request",
-                    Action::Reply {
-                        status: 403,
-                        headers: owned(&response::preflight_rejected(policy)),
-                    },
-                ),
-                Unmatched::Forward => (
-                    "passed to the upstream (\"unmatched_preflights\": \"forward\"), whose answer is left untouched",
-                    Action::Forwarded,
-                ),
-            };
-            (
-                Outcome::PreflightRejected(reason),
-                format!("rejected, {reason}: {value}; {how}"),
-                action,
-                Some((value, field)),
-            )
-        }
+fn outcome_of(decision: &Decision<'_>) -> Option<Outcome> {
+    match decision {
+        Decision::Untouched => None,
+        Decision::Reply { outcome, .. }
+        | Decision::Forward { outcome }
+        | Decision::Actual { outcome, .. } => Some(*outcome),
     }
 }
 
-fn actual(policy: &Policy, origin: Option<&str>) -> Parts {
-    let (outcome, decision, hint) = match origin {
-        None => (
-            Outcome::NoOrigin,
-            "no Origin (same-origin, or not from a browser)".to_string(),
-            None,
-        ),
-        Some(o) if policy.allows_origin(o.as_bytes()) => (
-            Outcome::ActualAllowed,
-            "allowed: the page may read the response".to_string(),
-            None,
-        ),
-        Some(o) => (
-            Outcome::ActualDisallowed,
-            format!(
-                "origin not allowed: {}; the response carries no CORS headers, so the browser hides it from the page",
-                shown(o.as_bytes())
-            ),
-            Some((shown(o.as_bytes()), "allow_origins")),
+/// The decision in words, the response, and for a rejection the value and
+/// the field that would allow it.
+type Parts = (String, Action, Option<(String, &'static str)>);
+
+fn rejected(
+    policy: &Policy,
+    head: &RequestHead<'_>,
+    outcome: Outcome,
+    how: &str,
+    action: Action,
+) -> Parts {
+    let Outcome::PreflightRejected(reason) = outcome else {
+        return (format!("rejected; {how}"), action, None);
+    };
+    let (value, field) = match reason {
+        Reason::Origin => (head.origin.unwrap_or_default(), "allow_origins"),
+        Reason::Method => (head.request_method.unwrap_or_default(), "allow_methods"),
+        Reason::Headers => (
+            head.request_headers
+                .and_then(|list| policy.rejected_header(list))
+                .unwrap_or_default(),
+            "allow_headers",
         ),
     };
-    let allowed_origin = origin
-        .filter(|_| outcome == Outcome::ActualAllowed)
-        .map(str::as_bytes);
-    let plan = response::actual(policy, allowed_origin);
+    let value = shown(value);
+    (
+        format!("rejected, {reason}: {value}; {how}"),
+        action,
+        Some((value, field)),
+    )
+}
+
+fn actual(
+    policy: &Policy,
+    outcome: Outcome,
+    origin: Option<&[u8]>,
+    plan: &ActualPlan<'_>,
+) -> Parts {
+    let origin = shown(origin.unwrap_or_default());
+    let (decision, hint) = match outcome {
+        Outcome::ActualAllowed => ("allowed: the page may read the response".to_string(), None),
+        Outcome::ActualDisallowed => (
+            format!(
+                "origin not allowed: {origin}; the response carries no CORS headers, so the browser hides it from the page"
+            ),
+            Some((origin, "allow_origins")),
+        ),
+        _ if policy.allows_any_origin() => (
+            "no Origin (same-origin, or not from a browser); \"*\" answers every request the same".to_string(),
+            None,
+        ),
+        _ => ("no Origin (same-origin, or not from a browser)".to_string(), None),
+    };
     let mut set = Vec::new();
     let mut removed = Vec::new();
     for (name, value) in MANAGED.iter().zip(plan.managed) {
@@ -203,14 +234,7 @@ fn actual(policy: &Policy, origin: Option<&str>) -> Parts {
             None => removed.push(*name),
         }
     }
-    let decision = match outcome {
-        Outcome::NoOrigin if policy.allows_any_origin() => {
-            format!("{decision}; \"*\" answers every request the same")
-        }
-        _ => decision,
-    };
     (
-        outcome,
         decision,
         Action::Upstream {
             set,
