@@ -1,5 +1,10 @@
 //! The host layer: proxy-wasm contexts around the core. Reads only the headers
 //! a decision needs, each once, and writes the headers `response` plans.
+//!
+//! Every host call costs far more than the decision itself (docs/benchmarks.md
+//! measures each): reading a header that is present is the dearest, since the
+//! host calls back into the VM to allocate its copy. So requests read as few
+//! headers as the decision allows, absent ones first where that decides.
 
 use crate::config::Config;
 use crate::policy::{Outcome, Policy, Reason, Unmatched};
@@ -8,6 +13,7 @@ use log::{debug, error, info};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, Bytes, ContextType, MetricType};
+use std::cell::RefCell;
 use std::rc::Rc;
 
 proxy_wasm::main! {{
@@ -28,6 +34,9 @@ struct Plugin {
     config: Config,
     /// Counter ids, indexed by `Outcome::index`.
     counters: [Option<u32>; Outcome::ALL.len()],
+    /// Where local replies' headers are serialized: sized at configure time for
+    /// the largest reply, so a preflight allocates nothing. (A VM is single-threaded.)
+    reply: RefCell<Vec<u8>>,
 }
 
 impl Plugin {
@@ -56,7 +65,12 @@ impl RootContext for CorsRoot {
                 // every reconfiguration shares the same counters.
                 let counters = Outcome::ALL
                     .map(|o| hostcalls::define_metric(MetricType::Counter, o.metric()).ok());
-                self.plugin = Some(Rc::new(Plugin { config, counters }));
+                let reply = RefCell::new(Vec::with_capacity(largest_reply(&config)));
+                self.plugin = Some(Rc::new(Plugin {
+                    config,
+                    counters,
+                    reply,
+                }));
                 true
             }
             Err(errors) => {
@@ -104,13 +118,26 @@ impl CorsHttp {
         self.get_http_request_header_bytes(name)
     }
 
-    fn send(&mut self, status: u32, plan: &HeaderPlan<'_>) -> Action {
-        let headers: Vec<(&str, &str)> = plan
-            .iter()
-            .flatten()
-            .filter_map(|(name, value)| std::str::from_utf8(value).ok().map(|v| (*name, v)))
-            .collect();
-        self.send_http_response(status, headers, None);
+    /// Sends a local reply with the plan's headers, serialized into the
+    /// plugin's reused buffer: one host call, no allocation.
+    fn send(&mut self, plugin: &Plugin, status: u32, plan: &HeaderPlan<'_>) -> Action {
+        let sent = match plugin.reply.try_borrow_mut() {
+            Ok(mut buffer) => {
+                response::serialize(plan, &mut buffer);
+                send_local_response(status, &buffer)
+            }
+            // Unreachable (one request runs at a time), but never worth a panic.
+            Err(_) => {
+                let mut buffer = Vec::new();
+                response::serialize(plan, &mut buffer);
+                send_local_response(status, &buffer)
+            }
+        };
+        if !sent {
+            // The request goes on to the upstream, which answers it instead.
+            error!("could not send the local {status} reply");
+            return Action::Continue;
+        }
         self.state = State::Answered;
         Action::Pause
     }
@@ -136,6 +163,7 @@ impl CorsHttp {
                         .as_deref()
                         == Some(b"true");
                 self.send(
+                    plugin,
                     204,
                     &response::preflight_allowed(policy, origin, private_network),
                 )
@@ -155,7 +183,9 @@ impl CorsHttp {
                     debug!("preflight rejected: {reason}: {detail}");
                 }
                 match policy.unmatched {
-                    Unmatched::Reject => self.send(403, &response::preflight_rejected(policy)),
+                    Unmatched::Reject => {
+                        self.send(plugin, 403, &response::preflight_rejected(policy))
+                    }
                     Unmatched::Forward => Action::Continue,
                 }
             }
@@ -181,8 +211,12 @@ impl HttpContext for CorsHttp {
         };
         let origin = self.header("origin");
         if let Some(origin) = &origin {
-            if self.header(":method").as_deref() == Some(b"OPTIONS") {
-                if let Some(method) = self.header("access-control-request-method") {
+            // A preflight is an OPTIONS request with Origin and
+            // Access-Control-Request-Method. The latter is read first: actual
+            // requests lack it, and an absent header costs a lookup where a
+            // present one (like :method, always there) costs a copy into the VM.
+            if let Some(method) = self.header("access-control-request-method") {
+                if self.header(":method").as_deref() == Some(b"OPTIONS") {
                     return self.preflight(&plugin, policy, origin, &method);
                 }
             }
@@ -229,6 +263,56 @@ impl HttpContext for CorsHttp {
         }
         Action::Continue
     }
+}
+
+/// The largest local reply any policy of `config` can send: a 204 reflecting
+/// the longest origin a request may carry, with every optional header.
+fn largest_reply(config: &Config) -> usize {
+    let longest_origin = [b'a'; crate::origin::MAX_ORIGIN_LEN];
+    std::iter::once(None)
+        .chain((0..config.rules.len()).map(Some))
+        .filter_map(|rule| config.policy_at(rule))
+        .map(|policy| {
+            response::serialized_len(&response::preflight_allowed(policy, &longest_origin, true))
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+#[link(wasm_import_module = "env")]
+extern "C" {
+    fn proxy_send_local_response(
+        status_code: u32,
+        status_code_details_data: *const u8,
+        status_code_details_size: usize,
+        body_data: *const u8,
+        body_size: usize,
+        headers_data: *const u8,
+        headers_size: usize,
+        grpc_status: i32,
+    ) -> proxy_wasm::types::Status;
+}
+
+/// `proxy_send_local_response` with headers already serialized: the SDK's
+/// `send_http_response` would build two vectors per reply to get there.
+/// Same arguments as the SDK: no details, no body, no gRPC status.
+fn send_local_response(status: u32, headers: &[u8]) -> bool {
+    // SAFETY: the headers pointer and length describe a live slice; the other
+    // pointers are null with length 0, as the ABI allows; the host copies
+    // everything before returning.
+    let result = unsafe {
+        proxy_send_local_response(
+            status,
+            std::ptr::null(),
+            0,
+            std::ptr::null(),
+            0,
+            headers.as_ptr(),
+            headers.len(),
+            -1,
+        )
+    };
+    matches!(result, proxy_wasm::types::Status::Ok)
 }
 
 /// A bounded, printable prefix of a hostile value, for debug logs.

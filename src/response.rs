@@ -47,6 +47,42 @@ pub fn preflight_rejected(policy: &Policy) -> HeaderPlan<'_> {
     plan
 }
 
+/// Writes a plan's headers, in order, into `out` (cleared first) in
+/// proxy-wasm's serialized map format, which `proxy_send_local_response`
+/// takes: the count, each name and value length (little-endian u32), then each
+/// name and value followed by a NUL byte. With `out` reused and large enough,
+/// this never allocates.
+pub fn serialize(plan: &HeaderPlan<'_>, out: &mut Vec<u8>) {
+    out.clear();
+    let headers = plan.iter().flatten();
+    let count = headers.clone().count();
+    out.extend_from_slice(&len_u32(count));
+    for (name, value) in headers.clone() {
+        out.extend_from_slice(&len_u32(name.len()));
+        out.extend_from_slice(&len_u32(value.len()));
+    }
+    for (name, value) in headers {
+        out.extend_from_slice(name.as_bytes());
+        out.push(0);
+        out.extend_from_slice(value);
+        out.push(0);
+    }
+}
+
+/// The bytes `serialize` writes for this plan.
+pub fn serialized_len(plan: &HeaderPlan<'_>) -> usize {
+    4 + plan
+        .iter()
+        .flatten()
+        .map(|(name, value)| 8 + name.len() + value.len() + 2)
+        .sum::<usize>()
+}
+
+fn len_u32(len: usize) -> [u8; 4] {
+    // Header values are bounded far below 4 GiB (origins by 1 KiB, the rest by the configuration).
+    u32::try_from(len).unwrap_or(u32::MAX).to_le_bytes()
+}
+
 fn allow_origin_value<'a>(policy: &'a Policy, origin: &'a [u8]) -> &'a [u8] {
     if policy.allows_any_origin() {
         b"*"
@@ -107,4 +143,70 @@ pub fn vary_covers_origin(vary: &[u8]) -> bool {
         let item = item.trim_ascii();
         item == b"*" || item.eq_ignore_ascii_case(b"origin")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Config;
+
+    /// Reads proxy-wasm's serialized map format back, as the host does.
+    fn deserialize(bytes: &[u8]) -> Vec<(String, String)> {
+        let u32_at = |i: usize| u32::from_le_bytes(bytes[i..i + 4].try_into().unwrap()) as usize;
+        let count = u32_at(0);
+        let mut at = 4 + count * 8;
+        (0..count)
+            .map(|n| {
+                let (name_len, value_len) = (u32_at(4 + n * 8), u32_at(8 + n * 8));
+                let name = String::from_utf8(bytes[at..at + name_len].to_vec()).unwrap();
+                assert_eq!(bytes[at + name_len], 0);
+                at += name_len + 1;
+                let value = String::from_utf8(bytes[at..at + value_len].to_vec()).unwrap();
+                assert_eq!(bytes[at + value_len], 0);
+                at += value_len + 1;
+                (name, value)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn serialized_replies_round_trip() {
+        let config = Config::parse(
+            br#"{"allow_origins": ["https://app.example.com"], "allow_methods": ["PUT"],
+                 "allow_headers": ["x-a"], "max_age": 60, "allow_credentials": true}"#,
+        )
+        .unwrap();
+        let policy = &config.default;
+        let allowed = preflight_allowed(policy, b"https://app.example.com", false);
+        let rejected = preflight_rejected(policy);
+        let mut out = Vec::new();
+        for plan in [allowed, rejected] {
+            serialize(&plan, &mut out);
+            assert_eq!(out.len(), serialized_len(&plan));
+            let want: Vec<(String, String)> = plan
+                .iter()
+                .flatten()
+                .map(|(n, v)| (n.to_string(), String::from_utf8(v.to_vec()).unwrap()))
+                .collect();
+            assert_eq!(deserialize(&out), want);
+        }
+        serialize(&allowed, &mut out);
+        assert_eq!(
+            deserialize(&out),
+            [
+                ("access-control-allow-origin", "https://app.example.com"),
+                ("access-control-allow-methods", "PUT"),
+                ("access-control-allow-headers", "x-a"),
+                ("access-control-max-age", "60"),
+                ("access-control-allow-credentials", "true"),
+                (
+                    "vary",
+                    "origin, access-control-request-method, access-control-request-headers"
+                ),
+            ]
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+        );
+        serialize(&[None; 8], &mut out);
+        assert_eq!(out, 0u32.to_le_bytes());
+    }
 }
