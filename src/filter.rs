@@ -8,7 +8,7 @@
 
 use crate::config::Config;
 use crate::policy::{Outcome, Policy, Reason, Unmatched};
-use crate::response::{self, HeaderPlan, MANAGED, VARY};
+use crate::response::{self, LocalReplies, MANAGED, VARY};
 use log::{debug, error, info};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
@@ -34,12 +34,38 @@ struct Plugin {
     config: Config,
     /// Counter ids, indexed by `Outcome::index`.
     counters: [Option<u32>; Outcome::ALL.len()],
-    /// Where local replies' headers are serialized: sized at configure time for
-    /// the largest reply, so a preflight allocates nothing. (A VM is single-threaded.)
-    reply: RefCell<Vec<u8>>,
+    /// Each policy's local replies, serialized at configure time, indexed by
+    /// `slot` (`None` where a rule turns CORS off).
+    replies: Vec<Option<LocalReplies>>,
+    /// Where an allowed preflight's reply is completed: sized at configure time
+    /// for the longest origin, so a preflight allocates nothing. (A VM is
+    /// single-threaded: one request at a time borrows it.)
+    buffer: RefCell<Vec<u8>>,
 }
 
 impl Plugin {
+    fn new(config: Config, counters: [Option<u32>; Outcome::ALL.len()]) -> Plugin {
+        let replies: Vec<Option<LocalReplies>> = (0..=config.rules.len())
+            .map(|slot| config.policy_at(rule_of(slot)).map(LocalReplies::new))
+            .collect();
+        let longest = replies
+            .iter()
+            .flatten()
+            .map(|r| r.allowed_len(crate::origin::MAX_ORIGIN_LEN))
+            .max()
+            .unwrap_or(0);
+        Plugin {
+            config,
+            counters,
+            replies,
+            buffer: RefCell::new(Vec::with_capacity(longest)),
+        }
+    }
+
+    fn replies(&self, rule: Option<usize>) -> Option<&LocalReplies> {
+        self.replies.get(slot_of(rule)).and_then(Option::as_ref)
+    }
+
     fn count(&self, outcome: Outcome) {
         if let Some(id) = self.counters[outcome.index()] {
             // A failed increment loses one sample; never worth failing a request.
@@ -65,12 +91,7 @@ impl RootContext for CorsRoot {
                 // every reconfiguration shares the same counters.
                 let counters = Outcome::ALL
                     .map(|o| hostcalls::define_metric(MetricType::Counter, o.metric()).ok());
-                let reply = RefCell::new(Vec::with_capacity(largest_reply(&config)));
-                self.plugin = Some(Rc::new(Plugin {
-                    config,
-                    counters,
-                    reply,
-                }));
+                self.plugin = Some(Rc::new(Plugin::new(config, counters)));
                 true
             }
             Err(errors) => {
@@ -118,22 +139,9 @@ impl CorsHttp {
         self.get_http_request_header_bytes(name)
     }
 
-    /// Sends a local reply with the plan's headers, serialized into the
-    /// plugin's reused buffer: one host call, no allocation.
-    fn send(&mut self, plugin: &Plugin, status: u32, plan: &HeaderPlan<'_>) -> Action {
-        let sent = match plugin.reply.try_borrow_mut() {
-            Ok(mut buffer) => {
-                response::serialize(plan, &mut buffer);
-                send_local_response(status, &buffer)
-            }
-            // Unreachable (one request runs at a time), but never worth a panic.
-            Err(_) => {
-                let mut buffer = Vec::new();
-                response::serialize(plan, &mut buffer);
-                send_local_response(status, &buffer)
-            }
-        };
-        if !sent {
+    /// Sends a local reply with headers already serialized: one host call.
+    fn send(&mut self, status: u32, headers: &[u8]) -> Action {
+        if !send_local_response(status, headers) {
             // The request goes on to the upstream, which answers it instead.
             error!("could not send the local {status} reply");
             return Action::Continue;
@@ -142,13 +150,45 @@ impl CorsHttp {
         Action::Pause
     }
 
+    /// Sends the allowed preflight's 204, completed in the plugin's buffer.
+    fn send_allowed(
+        &mut self,
+        plugin: &Plugin,
+        replies: &LocalReplies,
+        origin: &[u8],
+        private_network: bool,
+    ) -> Action {
+        match plugin.buffer.try_borrow_mut() {
+            Ok(mut buffer) => {
+                replies.allowed(origin, private_network, &mut buffer);
+                self.send(204, &buffer)
+            }
+            // Unreachable (one request runs at a time), but never worth a panic.
+            Err(_) => {
+                let mut buffer = Vec::new();
+                replies.allowed(origin, private_network, &mut buffer);
+                self.send(204, &buffer)
+            }
+        }
+    }
+
     fn preflight(
         &mut self,
         plugin: &Plugin,
+        rule: Option<usize>,
         policy: &Policy,
         origin: &[u8],
         method: &[u8],
     ) -> Action {
+        // Built with the plugin for every policy; built here only if that ever failed.
+        let built;
+        let replies = match plugin.replies(rule) {
+            Some(replies) => replies,
+            None => {
+                built = LocalReplies::new(policy);
+                &built
+            }
+        };
         let requested_headers = self.header("access-control-request-headers");
         let verdict = policy.check_preflight(origin, method, requested_headers.as_deref());
         plugin.count(match verdict {
@@ -162,11 +202,7 @@ impl CorsHttp {
                         .header("access-control-request-private-network")
                         .as_deref()
                         == Some(b"true");
-                self.send(
-                    plugin,
-                    204,
-                    &response::preflight_allowed(policy, origin, private_network),
-                )
+                self.send_allowed(plugin, replies, origin, private_network)
             }
             Err(reason) => {
                 if log::log_enabled!(log::Level::Debug) {
@@ -183,9 +219,7 @@ impl CorsHttp {
                     debug!("preflight rejected: {reason}: {detail}");
                 }
                 match policy.unmatched {
-                    Unmatched::Reject => {
-                        self.send(plugin, 403, &response::preflight_rejected(policy))
-                    }
+                    Unmatched::Reject => self.send(403, &replies.rejected),
                     Unmatched::Forward => Action::Continue,
                 }
             }
@@ -217,7 +251,7 @@ impl HttpContext for CorsHttp {
             // present one (like :method, always there) costs a copy into the VM.
             if let Some(method) = self.header("access-control-request-method") {
                 if self.header(":method").as_deref() == Some(b"OPTIONS") {
-                    return self.preflight(&plugin, policy, origin, &method);
+                    return self.preflight(&plugin, selection.rule, policy, origin, &method);
                 }
             }
         }
@@ -265,18 +299,14 @@ impl HttpContext for CorsHttp {
     }
 }
 
-/// The largest local reply any policy of `config` can send: a 204 reflecting
-/// the longest origin a request may carry, with every optional header.
-fn largest_reply(config: &Config) -> usize {
-    let longest_origin = [b'a'; crate::origin::MAX_ORIGIN_LEN];
-    std::iter::once(None)
-        .chain((0..config.rules.len()).map(Some))
-        .filter_map(|rule| config.policy_at(rule))
-        .map(|policy| {
-            response::serialized_len(&response::preflight_allowed(policy, &longest_origin, true))
-        })
-        .max()
-        .unwrap_or(0)
+/// Where a policy's replies sit in `Plugin::replies`: the top-level policy
+/// first, then one per rule.
+fn slot_of(rule: Option<usize>) -> usize {
+    rule.map_or(0, |i| i + 1)
+}
+
+fn rule_of(slot: usize) -> Option<usize> {
+    slot.checked_sub(1)
 }
 
 #[link(wasm_import_module = "env")]
