@@ -12,7 +12,7 @@ ENVOY_VENV    := .venv/envoy-$(ENVOY_VERSION)
 ENVOY         ?= $(CURDIR)/$(ENVOY_VENV)/bin/envoy
 PYTHON        ?= python3
 
-.PHONY: build envoy run test test-unit test-e2e lint clean
+.PHONY: build envoy run test test-unit test-e2e lint clean bench bench-core bench-envoy bench-fixture test-bench
 
 ## build: the plugin, optimized, as dist/cors.wasm
 build: $(WASM)
@@ -42,7 +42,7 @@ run: build envoy
 	exec $(ENVOY) -c envoy/envoy.yaml --concurrency 1 --disable-hot-restart --log-level warn --component-log-level wasm:info
 
 ## test: unit tests of the core, then end-to-end tests against a real Envoy
-test: lint test-unit test-e2e
+test: lint test-unit test-e2e test-bench
 
 test-unit:
 	cargo test --lib
@@ -59,3 +59,23 @@ lint:
 
 clean:
 	rm -rf target dist .venv
+
+## bench: core micro-benchmarks, then the plugin in Envoy against the native filter and the Wasm floor
+## (writes docs/benchmarks.md; needs wrk and valgrind; BENCH_ROUNDS, BENCH_SECONDS... in benches/envoy.rs)
+bench: bench-core bench-envoy
+
+bench-core:
+	cargo bench --manifest-path bench/core/Cargo.toml --bench decisions
+
+bench-envoy: build envoy bench-fixture
+	ENVOY=$(ENVOY) cargo bench --bench envoy
+
+## bench-fixture: the empty Proxy-Wasm filter the bench measures as the floor
+BENCH_FIXTURE := bench/empty-filter/target/$(WASM_TARGET)/release/cors_bench_empty_filter.wasm
+bench-fixture:
+	cargo build --release --target $(WASM_TARGET) --manifest-path bench/empty-filter/Cargo.toml
+	@echo "built $(BENCH_FIXTURE) ($$(stat -c %s $(BENCH_FIXTURE)) bytes)"
+
+## test-bench: what `make test` checks of the bench: zero allocations per decision, the fixture builds
+test-bench: bench-fixture
+	cargo test --test decision_allocations
