@@ -78,4 +78,7 @@ bench-fixture:
 
 ## test-bench: what `make test` checks of the bench: zero allocations per decision, the fixture builds
 test-bench: bench-fixture
+	cargo fmt --check --manifest-path bench/empty-filter/Cargo.toml
+	cargo fmt --check --manifest-path bench/core/Cargo.toml
+	cargo clippy --target $(WASM_TARGET) --manifest-path bench/empty-filter/Cargo.toml -- -D warnings
 	cargo test --test decision_allocations

@@ -62,7 +62,11 @@ fn parse(text: &str) -> Result<Option<Reply>, ()> {
         .and_then(|s| s.trim().parse().ok())
         .ok_or(())?;
     let pairs = lines
-        .map(|l| l.split_once(':').map(|(n, v)| (n.trim(), v.trim())).ok_or(()))
+        .map(|l| {
+            l.split_once(':')
+                .map(|(n, v)| (n.trim(), v.trim()))
+                .ok_or(())
+        })
         .collect::<Result<Vec<_>, ()>>()?;
     Ok(Some(Reply {
         status,
