@@ -8,9 +8,15 @@
 //! shows medians over the rounds. Every listener's answers are checked first,
 //! so a misconfigured contender cannot be measured by mistake.
 //!
+//! Besides req/s and latency it reports the Envoy under test's CPU time per
+//! request (from /proc) and, from a second Envoy under callgrind,
+//! instructions per request: both hold still while other processes load the
+//! machine, which requests per second do not.
+//!
 //! Settings (environment): `BENCH_ROUNDS` (5), `BENCH_SECONDS` per run (3),
-//! `BENCH_CONNECTIONS` (16), `BENCH_QUIET_WAIT` seconds to wait for the other
-//! processes on the machine to go quiet before starting (0), `BENCH_DOC`
+//! `BENCH_CONNECTIONS` (16), `BENCH_CALLGRIND_REQUESTS` (300; 0 skips
+//! callgrind), `BENCH_QUIET_WAIT` seconds to wait for the other processes on
+//! the machine to go quiet before starting (0), `BENCH_DOC`
 //! (docs/benchmarks.md; `-` writes nothing), `ENVOY`, `CORS_WASM`,
 //! `BENCH_EMPTY_WASM`. The whole run is bounded by `BENCH_MAX_SECONDS` (1200).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
