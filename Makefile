@@ -14,7 +14,7 @@ ENVOY_VENV    := .venv/envoy-$(ENVOY_VERSION)
 ENVOY         ?= $(CURDIR)/$(ENVOY_VENV)/bin/envoy
 PYTHON        ?= python3
 
-.PHONY: build envoy run test test-unit test-e2e test-matrix test-browser test-ops image lint clean
+.PHONY: build envoy run test test-unit test-e2e test-matrix test-browser test-ops image lint clean bench bench-core bench-envoy bench-fixture test-bench
 
 ## build: the plugin, optimized, as dist/cors.wasm
 build: $(WASM)
@@ -45,8 +45,8 @@ run: build envoy
 
 ## test: lint, unit and property tests of the core, the Envoy end-to-end suites on every Envoy of the
 ## matrix, hostile traffic and bad configurations, the browser suite, the operator-facing checks, a short
-## fuzzing pass and a short soak
-test: lint test-unit test-matrix test-hostile test-browser test-ops test-fuzz test-soak
+## fuzzing pass, a short soak, and the benchmark fixture's build with the zero-allocation test
+test: lint test-unit test-matrix test-hostile test-browser test-ops test-bench test-fuzz test-soak
 
 test-unit:
 	cargo test --lib
@@ -97,7 +97,7 @@ lint:
 	cargo clippy --target $(WASM_TARGET) --lib -- -D warnings
 
 clean:
-	rm -rf target dist .venv fuzz/target
+	rm -rf target dist .venv fuzz/target bench/empty-filter/target bench/core/target
 
 # ---------------------------------------------------------------- robustness
 
@@ -146,3 +146,28 @@ soak: build envoy
 ## test-soak: the short soak make test runs (30 s)
 test-soak:
 	$(MAKE) soak SOAK_SECONDS=30
+
+# ---------------------------------------------------------------- benchmarks
+
+## bench: core micro-benchmarks, then the plugin in Envoy against the native filter and the Wasm floor
+## (writes docs/benchmarks.md; needs wrk and valgrind; BENCH_ROUNDS, BENCH_SECONDS... in benches/envoy.rs)
+bench: bench-core bench-envoy
+
+bench-core:
+	cargo bench --manifest-path bench/core/Cargo.toml --bench decisions
+
+bench-envoy: build envoy bench-fixture
+	ENVOY=$(ENVOY) cargo bench --bench envoy
+
+## bench-fixture: the empty Proxy-Wasm filter the bench measures as the floor
+BENCH_FIXTURE := bench/empty-filter/target/$(WASM_TARGET)/release/cors_bench_empty_filter.wasm
+bench-fixture:
+	cargo build --release --target $(WASM_TARGET) --manifest-path bench/empty-filter/Cargo.toml
+	@echo "built $(BENCH_FIXTURE) ($$(stat -c %s $(BENCH_FIXTURE)) bytes)"
+
+## test-bench: what `make test` checks of the bench: zero allocations per decision, the fixture builds
+test-bench: bench-fixture
+	cargo fmt --check --manifest-path bench/empty-filter/Cargo.toml
+	cargo fmt --check --manifest-path bench/core/Cargo.toml
+	cargo clippy --target $(WASM_TARGET) --manifest-path bench/empty-filter/Cargo.toml -- -D warnings
+	cargo test --test decision_allocations

@@ -1,13 +1,19 @@
 //! The host layer: proxy-wasm contexts around the core. Reads only the headers
 //! a decision needs, each once, and writes the headers `response` plans.
+//!
+//! Every host call costs far more than the decision itself (docs/benchmarks.md
+//! measures each): reading a header that is present is the dearest, since the
+//! host calls back into the VM to allocate its copy. So requests read as few
+//! headers as the decision allows, absent ones first where that decides.
 
 use crate::config::Config;
 use crate::policy::{Outcome, Policy, Reason, Unmatched};
-use crate::response::{self, HeaderPlan, MANAGED, VARY};
+use crate::response::{self, LocalReplies, MANAGED, VARY};
 use log::{debug, error, info};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, Bytes, ContextType, MetricType};
+use std::cell::RefCell;
 use std::rc::Rc;
 
 proxy_wasm::main! {{
@@ -28,9 +34,38 @@ struct Plugin {
     config: Config,
     /// Counter ids, indexed by `Outcome::index`.
     counters: [Option<u32>; Outcome::ALL.len()],
+    /// Each policy's local replies, serialized at configure time, indexed by
+    /// `slot` (`None` where a rule turns CORS off).
+    replies: Vec<Option<LocalReplies>>,
+    /// Where an allowed preflight's reply is completed: sized at configure time
+    /// for the longest origin, so a preflight allocates nothing. (A VM is
+    /// single-threaded: one request at a time borrows it.)
+    buffer: RefCell<Vec<u8>>,
 }
 
 impl Plugin {
+    fn new(config: Config, counters: [Option<u32>; Outcome::ALL.len()]) -> Plugin {
+        let replies: Vec<Option<LocalReplies>> = (0..=config.rules.len())
+            .map(|slot| config.policy_at(rule_of(slot)).map(LocalReplies::new))
+            .collect();
+        let longest = replies
+            .iter()
+            .flatten()
+            .map(|r| r.allowed_len(crate::origin::MAX_ORIGIN_LEN))
+            .max()
+            .unwrap_or(0);
+        Plugin {
+            config,
+            counters,
+            replies,
+            buffer: RefCell::new(Vec::with_capacity(longest)),
+        }
+    }
+
+    fn replies(&self, rule: Option<usize>) -> Option<&LocalReplies> {
+        self.replies.get(slot_of(rule)).and_then(Option::as_ref)
+    }
+
     fn count(&self, outcome: Outcome) {
         if let Some(id) = self.counters[outcome.index()] {
             // A failed increment loses one sample; never worth failing a request.
@@ -56,7 +91,7 @@ impl RootContext for CorsRoot {
                 // every reconfiguration shares the same counters.
                 let counters = Outcome::ALL
                     .map(|o| hostcalls::define_metric(MetricType::Counter, o.metric()).ok());
-                self.plugin = Some(Rc::new(Plugin { config, counters }));
+                self.plugin = Some(Rc::new(Plugin::new(config, counters)));
                 true
             }
             Err(errors) => {
@@ -104,24 +139,56 @@ impl CorsHttp {
         self.get_http_request_header_bytes(name)
     }
 
-    fn send(&mut self, status: u32, plan: &HeaderPlan<'_>) -> Action {
-        let headers: Vec<(&str, &str)> = plan
-            .iter()
-            .flatten()
-            .filter_map(|(name, value)| std::str::from_utf8(value).ok().map(|v| (*name, v)))
-            .collect();
-        self.send_http_response(status, headers, None);
+    /// Sends a local reply with headers already serialized: one host call.
+    fn send(&mut self, status: u32, headers: &[u8]) -> Action {
+        if !send_local_response(status, headers) {
+            // The request goes on to the upstream, which answers it instead.
+            error!("could not send the local {status} reply");
+            return Action::Continue;
+        }
         self.state = State::Answered;
         Action::Pause
+    }
+
+    /// Sends the allowed preflight's 204, completed in the plugin's buffer.
+    fn send_allowed(
+        &mut self,
+        plugin: &Plugin,
+        replies: &LocalReplies,
+        origin: &[u8],
+        private_network: bool,
+    ) -> Action {
+        match plugin.buffer.try_borrow_mut() {
+            Ok(mut buffer) => {
+                replies.allowed(origin, private_network, &mut buffer);
+                self.send(204, &buffer)
+            }
+            // Unreachable (one request runs at a time), but never worth a panic.
+            Err(_) => {
+                let mut buffer = Vec::new();
+                replies.allowed(origin, private_network, &mut buffer);
+                self.send(204, &buffer)
+            }
+        }
     }
 
     fn preflight(
         &mut self,
         plugin: &Plugin,
+        rule: Option<usize>,
         policy: &Policy,
         origin: &[u8],
         method: &[u8],
     ) -> Action {
+        // Built with the plugin for every policy; built here only if that ever failed.
+        let built;
+        let replies = match plugin.replies(rule) {
+            Some(replies) => replies,
+            None => {
+                built = LocalReplies::new(policy);
+                &built
+            }
+        };
         let requested_headers = self.header("access-control-request-headers");
         let verdict = policy.check_preflight(origin, method, requested_headers.as_deref());
         plugin.count(match verdict {
@@ -135,10 +202,7 @@ impl CorsHttp {
                         .header("access-control-request-private-network")
                         .as_deref()
                         == Some(b"true");
-                self.send(
-                    204,
-                    &response::preflight_allowed(policy, origin, private_network),
-                )
+                self.send_allowed(plugin, replies, origin, private_network)
             }
             Err(reason) => {
                 if log::log_enabled!(log::Level::Debug) {
@@ -155,7 +219,7 @@ impl CorsHttp {
                     debug!("preflight rejected: {reason}: {detail}");
                 }
                 match policy.unmatched {
-                    Unmatched::Reject => self.send(403, &response::preflight_rejected(policy)),
+                    Unmatched::Reject => self.send(403, &replies.rejected),
                     Unmatched::Forward => Action::Continue,
                 }
             }
@@ -181,9 +245,13 @@ impl HttpContext for CorsHttp {
         };
         let origin = self.header("origin");
         if let Some(origin) = &origin {
-            if self.header(":method").as_deref() == Some(b"OPTIONS") {
-                if let Some(method) = self.header("access-control-request-method") {
-                    return self.preflight(&plugin, policy, origin, &method);
+            // A preflight is an OPTIONS request with Origin and
+            // Access-Control-Request-Method. The latter is read first: actual
+            // requests lack it, and an absent header costs a lookup where a
+            // present one (like :method, always there) costs a copy into the VM.
+            if let Some(method) = self.header("access-control-request-method") {
+                if self.header(":method").as_deref() == Some(b"OPTIONS") {
+                    return self.preflight(&plugin, selection.rule, policy, origin, &method);
                 }
             }
         }
@@ -229,6 +297,52 @@ impl HttpContext for CorsHttp {
         }
         Action::Continue
     }
+}
+
+/// Where a policy's replies sit in `Plugin::replies`: the top-level policy
+/// first, then one per rule.
+fn slot_of(rule: Option<usize>) -> usize {
+    rule.map_or(0, |i| i + 1)
+}
+
+fn rule_of(slot: usize) -> Option<usize> {
+    slot.checked_sub(1)
+}
+
+#[link(wasm_import_module = "env")]
+extern "C" {
+    fn proxy_send_local_response(
+        status_code: u32,
+        status_code_details_data: *const u8,
+        status_code_details_size: usize,
+        body_data: *const u8,
+        body_size: usize,
+        headers_data: *const u8,
+        headers_size: usize,
+        grpc_status: i32,
+    ) -> proxy_wasm::types::Status;
+}
+
+/// `proxy_send_local_response` with headers already serialized: the SDK's
+/// `send_http_response` would build two vectors per reply to get there.
+/// Same arguments as the SDK: no details, no body, no gRPC status.
+fn send_local_response(status: u32, headers: &[u8]) -> bool {
+    // SAFETY: the headers pointer and length describe a live slice; the other
+    // pointers are null with length 0, as the ABI allows; the host copies
+    // everything before returning.
+    let result = unsafe {
+        proxy_send_local_response(
+            status,
+            std::ptr::null(),
+            0,
+            std::ptr::null(),
+            0,
+            headers.as_ptr(),
+            headers.len(),
+            -1,
+        )
+    };
+    matches!(result, proxy_wasm::types::Status::Ok)
 }
 
 /// A bounded, printable prefix of a hostile value, for debug logs.

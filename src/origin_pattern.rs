@@ -215,7 +215,8 @@ fn one_line(text: &str) -> String {
 pub struct OriginSet {
     any: bool,
     null: bool,
-    /// Sorted, for binary search: long lists cost O(log n).
+    /// Sorted by length then bytes, for binary search: long lists cost
+    /// O(log n), and most probes are settled by the lengths alone.
     exact: Vec<String>,
     wildcards: Vec<Wildcard>,
     matchers: Vec<Matcher>,
@@ -233,7 +234,8 @@ impl OriginSet {
                 OriginPattern::Matcher(m) => set.matchers.push(m),
             }
         }
-        set.exact.sort_unstable();
+        set.exact
+            .sort_unstable_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
         set.exact.dedup();
         set
     }
@@ -248,17 +250,22 @@ impl OriginSet {
         if value == b"null" {
             return self.null || self.any;
         }
+        // An exact entry was validated as an origin when configured, so a value
+        // equal to one is valid too: the common case skips parsing altogether.
+        if self
+            .exact
+            .binary_search_by(|probe| {
+                let probe = probe.as_bytes();
+                probe.len().cmp(&value.len()).then_with(|| probe.cmp(value))
+            })
+            .is_ok()
+        {
+            return true;
+        }
         let Ok(parsed) = origin::parse(value) else {
             return false;
         };
         if self.any {
-            return true;
-        }
-        if self
-            .exact
-            .binary_search_by(|probe| probe.as_bytes().cmp(value))
-            .is_ok()
-        {
             return true;
         }
         if self.wildcards.iter().any(|w| w.matches(&parsed)) {

@@ -47,6 +47,108 @@ pub fn preflight_rejected(policy: &Policy) -> HeaderPlan<'_> {
     plan
 }
 
+/// Writes a plan's headers, in order, into `out` (cleared first) in
+/// proxy-wasm's serialized map format, which `proxy_send_local_response`
+/// takes: the count, each name and value length (little-endian u32), then each
+/// name and value followed by a NUL byte. With `out` reused and large enough,
+/// this never allocates.
+pub fn serialize(plan: &HeaderPlan<'_>, out: &mut Vec<u8>) {
+    out.clear();
+    let headers = plan.iter().flatten();
+    let count = headers.clone().count();
+    out.extend_from_slice(&len_u32(count));
+    for (name, value) in headers.clone() {
+        out.extend_from_slice(&len_u32(name.len()));
+        out.extend_from_slice(&len_u32(value.len()));
+    }
+    for (name, value) in headers {
+        out.extend_from_slice(name.as_bytes());
+        out.push(0);
+        out.extend_from_slice(value);
+        out.push(0);
+    }
+}
+
+/// The bytes `serialize` writes for this plan.
+pub fn serialized_len(plan: &HeaderPlan<'_>) -> usize {
+    4 + plan
+        .iter()
+        .flatten()
+        .map(|(name, value)| 8 + name.len() + value.len() + 2)
+        .sum::<usize>()
+}
+
+/// A policy's local replies, serialized once at configure time. Per request,
+/// only the allowed preflight's `access-control-allow-origin` value changes:
+/// it is written into a hole left in the prebuilt bytes.
+#[derive(Debug, Clone)]
+pub struct LocalReplies {
+    /// The 204, without and with `access-control-allow-private-network`.
+    allowed: [Template; 2],
+    /// `"*"`: the hole always takes `*`, whatever the origin.
+    any_origin: bool,
+    /// The 403's headers: the same for every request.
+    pub rejected: Vec<u8>,
+}
+
+/// Serialized headers whose first value is missing: `head` ends where it
+/// goes, `tail` starts with the NUL after it.
+#[derive(Debug, Clone)]
+struct Template {
+    head: Vec<u8>,
+    tail: Vec<u8>,
+}
+
+impl LocalReplies {
+    pub fn new(policy: &Policy) -> LocalReplies {
+        let template = |private_network| {
+            let mut plan = preflight_allowed(policy, b"", private_network);
+            // The hole: `access-control-allow-origin` first, with an empty value.
+            plan[0] = Some((ALLOW_ORIGIN, b""));
+            let mut bytes = Vec::new();
+            serialize(&plan, &mut bytes);
+            let count = plan.iter().flatten().count();
+            let hole = 4 + 8 * count + ALLOW_ORIGIN.len() + 1;
+            let tail = bytes.split_off(hole);
+            Template { head: bytes, tail }
+        };
+        let mut rejected = Vec::new();
+        serialize(&preflight_rejected(policy), &mut rejected);
+        LocalReplies {
+            allowed: [template(false), template(true)],
+            any_origin: policy.allows_any_origin(),
+            rejected,
+        }
+    }
+
+    /// Writes the headers of `preflight_allowed(policy, origin, private_network)`,
+    /// serialized, into `out` (cleared first); with `out` large enough
+    /// (`allowed_len`), this never allocates.
+    pub fn allowed(&self, origin: &[u8], private_network: bool, out: &mut Vec<u8>) {
+        let template = &self.allowed[usize::from(private_network)];
+        let value: &[u8] = if self.any_origin { b"*" } else { origin };
+        out.clear();
+        out.extend_from_slice(&template.head);
+        // The first header's value length, after the count and its name length.
+        if let Some(len) = out.get_mut(8..12) {
+            len.copy_from_slice(&len_u32(value.len()));
+        }
+        out.extend_from_slice(value);
+        out.extend_from_slice(&template.tail);
+    }
+
+    /// The bytes `allowed` writes for an origin of this length, at most.
+    pub fn allowed_len(&self, origin_len: usize) -> usize {
+        let longest = self.allowed.iter().map(|t| t.head.len() + t.tail.len());
+        longest.max().unwrap_or(0) + origin_len.max(1)
+    }
+}
+
+fn len_u32(len: usize) -> [u8; 4] {
+    // Header values are bounded far below 4 GiB (origins by 1 KiB, the rest by the configuration).
+    u32::try_from(len).unwrap_or(u32::MAX).to_le_bytes()
+}
+
 fn allow_origin_value<'a>(policy: &'a Policy, origin: &'a [u8]) -> &'a [u8] {
     if policy.allows_any_origin() {
         b"*"
@@ -107,4 +209,107 @@ pub fn vary_covers_origin(vary: &[u8]) -> bool {
         let item = item.trim_ascii();
         item == b"*" || item.eq_ignore_ascii_case(b"origin")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Config;
+
+    /// Reads proxy-wasm's serialized map format back, as the host does.
+    fn deserialize(bytes: &[u8]) -> Vec<(String, String)> {
+        let u32_at = |i: usize| u32::from_le_bytes(bytes[i..i + 4].try_into().unwrap()) as usize;
+        let count = u32_at(0);
+        let mut at = 4 + count * 8;
+        (0..count)
+            .map(|n| {
+                let (name_len, value_len) = (u32_at(4 + n * 8), u32_at(8 + n * 8));
+                let name = String::from_utf8(bytes[at..at + name_len].to_vec()).unwrap();
+                assert_eq!(bytes[at + name_len], 0);
+                at += name_len + 1;
+                let value = String::from_utf8(bytes[at..at + value_len].to_vec()).unwrap();
+                assert_eq!(bytes[at + value_len], 0);
+                at += value_len + 1;
+                (name, value)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn serialized_replies_round_trip() {
+        let config = Config::parse(
+            br#"{"allow_origins": ["https://app.example.com"], "allow_methods": ["PUT"],
+                 "allow_headers": ["x-a"], "max_age": 60, "allow_credentials": true}"#,
+        )
+        .unwrap();
+        let policy = &config.default;
+        let allowed = preflight_allowed(policy, b"https://app.example.com", false);
+        let rejected = preflight_rejected(policy);
+        let mut out = Vec::new();
+        for plan in [allowed, rejected] {
+            serialize(&plan, &mut out);
+            assert_eq!(out.len(), serialized_len(&plan));
+            let want: Vec<(String, String)> = plan
+                .iter()
+                .flatten()
+                .map(|(n, v)| (n.to_string(), String::from_utf8(v.to_vec()).unwrap()))
+                .collect();
+            assert_eq!(deserialize(&out), want);
+        }
+        serialize(&allowed, &mut out);
+        assert_eq!(
+            deserialize(&out),
+            [
+                ("access-control-allow-origin", "https://app.example.com"),
+                ("access-control-allow-methods", "PUT"),
+                ("access-control-allow-headers", "x-a"),
+                ("access-control-max-age", "60"),
+                ("access-control-allow-credentials", "true"),
+                (
+                    "vary",
+                    "origin, access-control-request-method, access-control-request-headers"
+                ),
+            ]
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+        );
+        serialize(&[None; 8], &mut out);
+        assert_eq!(out, 0u32.to_le_bytes());
+    }
+
+    #[test]
+    fn prebuilt_replies_match_serialized_plans() {
+        let configs = [
+            r#"{"allow_origins": ["https://app.example.com", "https://*.example.com"], "allow_methods": ["PUT"],
+                "allow_headers": ["x-a", "x-b"], "max_age": 60, "allow_credentials": true, "allow_private_network": true}"#,
+            r#"{"allow_origins": ["*"], "allow_methods": ["*"], "allow_headers": ["*"]}"#,
+            r#"{"allow_origins": ["null"], "allow_private_network": true}"#,
+        ];
+        let origins: [&[u8]; 4] = [
+            b"https://app.example.com",
+            b"https://a.b.example.com",
+            b"null",
+            b"",
+        ];
+        for json in configs {
+            let config = Config::parse(json.as_bytes()).unwrap();
+            let policy = &config.default;
+            let replies = LocalReplies::new(policy);
+            let (mut got, mut want) = (Vec::new(), Vec::new());
+            for origin in origins {
+                for pna in [false, true] {
+                    replies.allowed(origin, pna, &mut got);
+                    serialize(&preflight_allowed(policy, origin, pna), &mut want);
+                    assert_eq!(
+                        deserialize(&got),
+                        deserialize(&want),
+                        "{json} {origin:?} {pna}"
+                    );
+                    assert_eq!(got, want, "{json} {origin:?} {pna}");
+                    assert!(got.len() <= replies.allowed_len(origin.len()));
+                }
+            }
+            serialize(&preflight_rejected(policy), &mut want);
+            assert_eq!(replies.rejected, want);
+        }
+    }
 }
