@@ -7,7 +7,7 @@
 //! a call across the VM boundary.
 
 use crate::config::Config;
-use crate::policy::{Outcome, Unmatched};
+use crate::policy::{Outcome, Policy, Unmatched};
 use crate::response::{self, ActualPlan, HeaderPlan};
 
 /// The request headers a decision may read.
@@ -75,29 +75,75 @@ impl<'a> RequestHeaders<'a> for RequestHead<'a> {
     }
 }
 
-/// What the plugin does with one request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the plugin does with one request: the facts, from which
+/// `reply_headers` and `actual_plan` give the exact headers.
+#[derive(Debug, Clone, Copy)]
 pub enum Decision<'a> {
     /// A rule switches CORS off here: request and response pass untouched.
     Untouched,
-    /// A preflight answered locally (`204` or `403`) with these headers.
+    /// A preflight answered locally: `204` when allowed, `403` when rejected.
     Reply {
         status: u32,
-        headers: HeaderPlan<'a>,
         outcome: Outcome,
+        /// The policy that applied and its rule (`None`: the top level).
+        policy: &'a Policy,
+        rule: Option<usize>,
+        origin: &'a [u8],
+        /// The preflight asked for private network access and the policy allows it.
+        private_network: bool,
     },
     /// A rejected preflight passed to the upstream untouched (`"forward"`).
-    Forward { outcome: Outcome },
-    /// An actual request: the upstream's response gets this plan.
-    Actual {
-        plan: ActualPlan<'a>,
+    Forward {
         outcome: Outcome,
-        /// The rule whose policy applied (`None`: the top level), and the
-        /// request's origin if that policy allows it: what rebuilds `plan`
-        /// when the response arrives.
+        policy: &'a Policy,
+    },
+    /// An actual request: the upstream's response gets `actual_plan`.
+    Actual {
+        outcome: Outcome,
+        policy: &'a Policy,
         rule: Option<usize>,
+        /// The request's origin, if the policy allows it.
         allowed_origin: Option<&'a [u8]>,
     },
+}
+
+impl<'a> Decision<'a> {
+    /// What was counted; `None` where CORS is off.
+    pub fn outcome(&self) -> Option<Outcome> {
+        match self {
+            Decision::Untouched => None,
+            Decision::Reply { outcome, .. }
+            | Decision::Forward { outcome, .. }
+            | Decision::Actual { outcome, .. } => Some(*outcome),
+        }
+    }
+
+    /// The headers of a local reply.
+    pub fn reply_headers(&self) -> Option<HeaderPlan<'a>> {
+        match *self {
+            Decision::Reply {
+                status: 204,
+                policy,
+                origin,
+                private_network,
+                ..
+            } => Some(response::preflight_allowed(policy, origin, private_network)),
+            Decision::Reply { policy, .. } => Some(response::preflight_rejected(policy)),
+            _ => None,
+        }
+    }
+
+    /// What an actual request's response gets.
+    pub fn actual_plan(&self) -> Option<ActualPlan<'a>> {
+        match *self {
+            Decision::Actual {
+                policy,
+                allowed_origin,
+                ..
+            } => Some(response::actual(policy, allowed_origin)),
+            _ => None,
+        }
+    }
 }
 
 pub fn decide<'a>(config: &'a Config, request: &impl RequestHeaders<'a>) -> Decision<'a> {
@@ -108,37 +154,42 @@ pub fn decide<'a>(config: &'a Config, request: &impl RequestHeaders<'a>) -> Deci
     } else {
         config.select(b"", b"")
     };
-    let Some(policy) = selection.policy else {
+    let (Some(policy), rule) = (selection.policy, selection.rule) else {
         return Decision::Untouched;
     };
     let origin = request.get(Header::Origin);
-    // A preflight: OPTIONS with Origin and Access-Control-Request-Method.
+    // A preflight: OPTIONS with Origin and Access-Control-Request-Method. The
+    // latter is asked first: actual requests lack it, and in Envoy an absent
+    // header costs a lookup where a present one (`:method` always is) costs a
+    // copy into the VM.
     let preflight = origin.and_then(|origin| {
-        let method = (request.get(Header::Method) == Some(b"OPTIONS"))
-            .then(|| request.get(Header::RequestMethod))
-            .flatten()?;
-        Some((origin, method))
+        let method = request.get(Header::RequestMethod)?;
+        (request.get(Header::Method) == Some(b"OPTIONS")).then_some((origin, method))
     });
     if let Some((origin, method)) = preflight {
-        return match policy.check_preflight(origin, method, request.get(Header::RequestHeaders)) {
-            Ok(()) => {
-                let private_network =
-                    policy.private_network && request.get(Header::PrivateNetwork) == Some(b"true");
-                Decision::Reply {
-                    status: 204,
-                    headers: response::preflight_allowed(policy, origin, private_network),
-                    outcome: Outcome::PreflightAllowed,
-                }
-            }
+        let verdict = policy.check_preflight(origin, method, request.get(Header::RequestHeaders));
+        return match verdict {
+            Ok(()) => Decision::Reply {
+                status: 204,
+                outcome: Outcome::PreflightAllowed,
+                policy,
+                rule,
+                origin,
+                private_network: policy.private_network
+                    && request.get(Header::PrivateNetwork) == Some(b"true"),
+            },
             Err(reason) => {
                 let outcome = Outcome::PreflightRejected(reason);
                 match policy.unmatched {
                     Unmatched::Reject => Decision::Reply {
                         status: 403,
-                        headers: response::preflight_rejected(policy),
                         outcome,
+                        policy,
+                        rule,
+                        origin,
+                        private_network: false,
                     },
-                    Unmatched::Forward => Decision::Forward { outcome },
+                    Unmatched::Forward => Decision::Forward { outcome, policy },
                 }
             }
         };
@@ -149,9 +200,9 @@ pub fn decide<'a>(config: &'a Config, request: &impl RequestHeaders<'a>) -> Deci
         Some(_) => (Outcome::ActualDisallowed, None),
     };
     Decision::Actual {
-        plan: response::actual(policy, allowed_origin),
         outcome,
-        rule: selection.rule,
+        policy,
+        rule,
         allowed_origin,
     }
 }
@@ -201,61 +252,106 @@ mod tests {
         let app = Some("https://app.example.com");
         let evil = Some("https://evil.example");
 
-        match decide(&config, &head("OPTIONS", app, Some("PUT"))) {
-            Decision::Reply {
-                status: 204,
-                headers,
-                outcome: Outcome::PreflightAllowed,
-            } => assert_eq!(acao(&headers), Some(&b"https://app.example.com"[..])),
-            other => panic!("{other:?}"),
-        }
-        match decide(&config, &head("OPTIONS", evil, Some("PUT"))) {
-            Decision::Reply {
-                status: 403,
-                headers,
-                outcome: Outcome::PreflightRejected(Reason::Origin),
-            } => assert_eq!(acao(&headers), None),
-            other => panic!("{other:?}"),
-        }
+        let d = decide(&config, &head("OPTIONS", app, Some("PUT")));
+        assert!(
+            matches!(
+                d,
+                Decision::Reply {
+                    status: 204,
+                    outcome: Outcome::PreflightAllowed,
+                    rule: None,
+                    ..
+                }
+            ),
+            "{d:?}"
+        );
+        assert_eq!(
+            acao(&d.reply_headers().unwrap()),
+            Some(&b"https://app.example.com"[..])
+        );
+
+        let d = decide(&config, &head("OPTIONS", evil, Some("PUT")));
+        assert!(
+            matches!(
+                d,
+                Decision::Reply {
+                    status: 403,
+                    outcome: Outcome::PreflightRejected(Reason::Origin),
+                    ..
+                }
+            ),
+            "{d:?}"
+        );
+        assert_eq!(acao(&d.reply_headers().unwrap()), None);
+        assert!(d.actual_plan().is_none());
+
         // Lowercase `options` is another method (methods are case-sensitive).
-        match decide(&config, &head("options", app, Some("PUT"))) {
-            Decision::Actual {
-                plan,
-                outcome: Outcome::ActualAllowed,
-                ..
-            } => assert_eq!(plan.managed[0], Some(&b"https://app.example.com"[..])),
-            other => panic!("{other:?}"),
-        }
-        match decide(&config, &head("GET", evil, None)) {
-            Decision::Actual {
-                plan,
-                outcome: Outcome::ActualDisallowed,
-                ..
-            } => assert_eq!(plan.managed, [None; 7]),
-            other => panic!("{other:?}"),
-        }
-        assert!(matches!(
-            decide(&config, &head("GET", None, None)),
-            Decision::Actual {
-                outcome: Outcome::NoOrigin,
-                ..
-            }
-        ));
+        let d = decide(&config, &head("options", app, Some("PUT")));
+        assert!(
+            matches!(
+                d,
+                Decision::Actual {
+                    outcome: Outcome::ActualAllowed,
+                    rule: None,
+                    ..
+                }
+            ),
+            "{d:?}"
+        );
+        assert_eq!(
+            d.actual_plan().unwrap().managed[0],
+            Some(&b"https://app.example.com"[..])
+        );
+        assert!(d.reply_headers().is_none());
+
+        let d = decide(&config, &head("GET", evil, None));
+        assert!(
+            matches!(
+                d,
+                Decision::Actual {
+                    outcome: Outcome::ActualDisallowed,
+                    allowed_origin: None,
+                    ..
+                }
+            ),
+            "{d:?}"
+        );
+        assert_eq!(d.actual_plan().unwrap().managed, [None; 7]);
+
+        let d = decide(&config, &head("GET", None, None));
+        assert_eq!(d.outcome(), Some(Outcome::NoOrigin));
+
         let off = RequestHead {
             authority: b"off.example.com:8080",
             ..head("OPTIONS", evil, Some("PUT"))
         };
-        assert_eq!(decide(&config, &off), Decision::Untouched);
+        let d = decide(&config, &off);
+        assert!(matches!(d, Decision::Untouched), "{d:?}");
+        assert_eq!(d.outcome(), None);
+
         let forward = RequestHead {
             path: b"/fwd/x",
             ..head("OPTIONS", app, Some("PATCH"))
         };
-        assert_eq!(
-            decide(&config, &forward),
-            Decision::Forward {
-                outcome: Outcome::PreflightRejected(Reason::Method)
-            }
+        let d = decide(&config, &forward);
+        assert!(
+            matches!(
+                d,
+                Decision::Forward {
+                    outcome: Outcome::PreflightRejected(Reason::Method),
+                    ..
+                }
+            ),
+            "{d:?}"
         );
+        let d = decide(
+            &config,
+            &RequestHead {
+                path: b"/fwd/x",
+                ..head("GET", app, None)
+            },
+        );
+        assert!(matches!(d, Decision::Actual { rule: Some(1), .. }), "{d:?}");
     }
 
     /// Serves `RequestHead` values and records which headers were read.
@@ -286,24 +382,20 @@ mod tests {
         let app = Some("https://app.example.com");
         let cases: [(&Config, RequestHead<'_>, &[Header]); 7] = [
             (&plain, head("GET", None, None), &[Origin]),
-            (&plain, head("GET", app, None), &[Origin, Method]),
-            (
-                &plain,
-                head("OPTIONS", app, None),
-                &[Origin, Method, RequestMethod],
-            ),
+            (&plain, head("GET", app, None), &[Origin, RequestMethod]),
+            (&plain, head("OPTIONS", app, None), &[Origin, RequestMethod]),
             (
                 &plain,
                 head("OPTIONS", app, Some("PUT")),
-                &[Origin, Method, RequestMethod, RequestHeaders],
+                &[Origin, RequestMethod, Method, RequestHeaders],
             ),
             (
                 &pna,
                 head("OPTIONS", app, Some("GET")),
                 &[
                     Origin,
-                    Method,
                     RequestMethod,
+                    Method,
                     RequestHeaders,
                     PrivateNetwork,
                 ],

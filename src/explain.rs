@@ -8,10 +8,8 @@ use crate::decision::{decide, Decision, RequestHead};
 use crate::policy::{Outcome, Policy, Reason};
 use crate::response::{ActualPlan, HeaderPlan, MANAGED, VARY};
 use crate::rule::{HostPattern, Rule};
+use crate::shown::shown;
 use std::fmt;
-
-/// Values quoted from the request are cut to this many bytes, as in the logs.
-const SHOWN_PREFIX: usize = 64;
 
 /// One request, as a browser would send it.
 #[derive(Debug, Clone, Default)]
@@ -110,33 +108,28 @@ pub fn explain(config: &Config, request: &Request) -> Result<Explanation, String
         hint: None,
     };
     // `decide` leaves a request untouched exactly when no policy applies.
-    let (Some(policy), Some(outcome)) = (selection.policy, outcome_of(&decision)) else {
+    let (Some(policy), Some(outcome)) = (selection.policy, decision.outcome()) else {
         return Ok(untouched());
     };
+    let reply_headers = decision.reply_headers().map(|plan| owned(&plan));
     let (decision, action, hint) = match decision {
         Decision::Untouched => return Ok(untouched()),
-        Decision::Reply {
-            status: 204,
-            headers,
-            ..
-        } => (
+        Decision::Reply { status: 204, .. } => (
             "allowed: answered here, never reaching the upstream".to_string(),
             Action::Reply {
                 status: 204,
-                headers: owned(&headers),
+                headers: reply_headers.unwrap_or_default(),
             },
             None,
         ),
-        Decision::Reply {
-            status, headers, ..
-        } => rejected(
+        Decision::Reply { status, .. } => rejected(
             policy,
             &head,
             outcome,
             "answered here with 403 and no CORS headers, so the browser blocks the request",
             Action::Reply {
                 status: status as u16,
-                headers: owned(&headers),
+                headers: reply_headers.unwrap_or_default(),
             },
         ),
         Decision::Forward { .. } => rejected(
@@ -146,7 +139,10 @@ pub fn explain(config: &Config, request: &Request) -> Result<Explanation, String
             "passed to the upstream (\"unmatched_preflights\": \"forward\"), whose answer is left untouched",
             Action::Forwarded,
         ),
-        Decision::Actual { plan, .. } => actual(policy, outcome, head.origin, &plan),
+        Decision::Actual { .. } => match decision.actual_plan() {
+            Some(plan) => actual(policy, outcome, head.origin, &plan),
+            None => return Ok(untouched()),
+        },
     };
     let hint = hint.map(|(value, field)| match selection.rule {
         None => format!("to allow it, add {value} to {field}"),
@@ -162,15 +158,6 @@ pub fn explain(config: &Config, request: &Request) -> Result<Explanation, String
         action,
         hint,
     })
-}
-
-fn outcome_of(decision: &Decision<'_>) -> Option<Outcome> {
-    match decision {
-        Decision::Untouched => None,
-        Decision::Reply { outcome, .. }
-        | Decision::Forward { outcome }
-        | Decision::Actual { outcome, .. } => Some(*outcome),
-    }
 }
 
 /// The decision in words, the response, and for a rejection the value and
@@ -291,16 +278,6 @@ fn describe_request(request: &Request) -> String {
         (Some(origin), false) => format!("{} {target} from {origin}", request.method),
         (None, _) => format!("{} {target} without Origin", request.method),
     }
-}
-
-/// A bounded, printable prefix of a value from the request, as the logs show it.
-fn shown(bytes: &[u8]) -> String {
-    let cut = &bytes[..bytes.len().min(SHOWN_PREFIX)];
-    let mut text = format!("{:?}", String::from_utf8_lossy(cut));
-    if bytes.len() > SHOWN_PREFIX {
-        text.push('…');
-    }
-    text
 }
 
 impl fmt::Display for Explanation {

@@ -1,28 +1,28 @@
-//! The host layer: proxy-wasm contexts around the core. Reads only the headers
-//! a decision needs, each once, and writes the headers `response` plans.
+//! The host layer: proxy-wasm contexts around the core. `decision::decide`
+//! asks for the request headers it needs, which are read from Envoy then, each
+//! once; the filter sends the prebuilt local reply or writes the headers
+//! `response::actual` plans.
 //!
 //! Every host call costs far more than the decision itself (docs/benchmarks.md
 //! measures each): reading a header that is present is the dearest, since the
-//! host calls back into the VM to allocate its copy. So requests read as few
-//! headers as the decision allows, absent ones first where that decides.
+//! host calls back into the VM to allocate its copy.
 
 use crate::config::Config;
-use crate::policy::{Outcome, Policy, Reason, Unmatched};
+use crate::decision::{decide, Decision, Header, RequestHeaders};
+use crate::policy::{Outcome, Policy, Reason};
 use crate::response::{self, LocalReplies, MANAGED, VARY};
+use crate::shown::shown;
 use log::{debug, error, info};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
-use proxy_wasm::types::{Action, Bytes, ContextType, MetricType};
-use std::cell::RefCell;
+use proxy_wasm::types::{Action, Bytes, ContextType, MapType, MetricType};
+use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 
 proxy_wasm::main! {{
     proxy_wasm::set_log_level(proxy_wasm::types::LogLevel::Info);
     proxy_wasm::set_root_context(|_| -> Box<dyn RootContext> { Box::new(CorsRoot { plugin: None }) });
 }}
-
-/// Logged values of hostile requests are cut to this many bytes.
-const LOG_PREFIX: usize = 64;
 
 struct CorsRoot {
     plugin: Option<Rc<Plugin>>,
@@ -135,10 +135,6 @@ struct CorsHttp {
 impl Context for CorsHttp {}
 
 impl CorsHttp {
-    fn header(&self, name: &str) -> Option<Bytes> {
-        self.get_http_request_header_bytes(name)
-    }
-
     /// Sends a local reply with headers already serialized: one host call.
     fn send(&mut self, status: u32, headers: &[u8]) -> Action {
         if !send_local_response(status, headers) {
@@ -172,13 +168,15 @@ impl CorsHttp {
         }
     }
 
-    fn preflight(
+    /// Answers a preflight with the policy's prebuilt 204 or 403.
+    fn reply(
         &mut self,
         plugin: &Plugin,
-        rule: Option<usize>,
         policy: &Policy,
+        rule: Option<usize>,
+        status: u32,
         origin: &[u8],
-        method: &[u8],
+        private_network: bool,
     ) -> Action {
         // Built with the plugin for every policy; built here only if that ever failed.
         let built;
@@ -189,42 +187,55 @@ impl CorsHttp {
                 &built
             }
         };
-        let requested_headers = self.header("access-control-request-headers");
-        let verdict = policy.check_preflight(origin, method, requested_headers.as_deref());
-        plugin.count(match verdict {
-            Ok(()) => Outcome::PreflightAllowed,
-            Err(reason) => Outcome::PreflightRejected(reason),
-        });
-        match verdict {
-            Ok(()) => {
-                let private_network = policy.private_network
-                    && self
-                        .header("access-control-request-private-network")
-                        .as_deref()
-                        == Some(b"true");
-                self.send_allowed(plugin, replies, origin, private_network)
-            }
-            Err(reason) => {
-                if log::log_enabled!(log::Level::Debug) {
-                    let detail = match reason {
-                        Reason::Origin => shown(origin),
-                        Reason::Method => shown(method),
-                        Reason::Headers => shown(
-                            requested_headers
-                                .as_deref()
-                                .and_then(|list| policy.rejected_header(list))
-                                .unwrap_or_default(),
-                        ),
-                    };
-                    debug!("preflight rejected: {reason}: {detail}");
-                }
-                match policy.unmatched {
-                    Unmatched::Reject => self.send(403, &replies.rejected),
-                    Unmatched::Forward => Action::Continue,
-                }
-            }
+        if status == 204 {
+            self.send_allowed(plugin, replies, origin, private_network)
+        } else {
+            self.send(status, &replies.rejected)
         }
     }
+}
+
+/// Request headers read from Envoy on first use, each at most once: every
+/// read crosses the VM boundary, and `decide` asks only for what it needs.
+#[derive(Default)]
+struct HostHeaders {
+    values: [OnceCell<Option<Bytes>>; 7],
+}
+
+impl HostHeaders {
+    /// Takes a header's value out, if it was read.
+    fn take(&mut self, header: Header) -> Option<Bytes> {
+        self.values[header as usize].take().flatten()
+    }
+}
+
+impl<'a> RequestHeaders<'a> for &'a HostHeaders {
+    fn get(&self, header: Header) -> Option<&'a [u8]> {
+        self.values[header as usize]
+            .get_or_init(|| {
+                // `_bytes`: values may be any bytes; an error reads as absent
+                // (the SDK's getters would panic and trap the VM).
+                hostcalls::get_map_value_bytes(MapType::HttpRequestHeaders, header.name())
+                    .ok()
+                    .flatten()
+            })
+            .as_deref()
+    }
+}
+
+/// Why a preflight was rejected, with the offending value cut short.
+fn rejection(headers: &HostHeaders, policy: &Policy, reason: Reason) -> String {
+    let value = match reason {
+        Reason::Origin => headers.get(Header::Origin),
+        Reason::Method => headers.get(Header::RequestMethod),
+        Reason::Headers => headers
+            .get(Header::RequestHeaders)
+            .and_then(|list| policy.rejected_header(list)),
+    };
+    format!(
+        "preflight rejected: {reason}: {}",
+        shown(value.unwrap_or_default())
+    )
 }
 
 impl HttpContext for CorsHttp {
@@ -232,44 +243,50 @@ impl HttpContext for CorsHttp {
         let Some(plugin) = self.plugin.clone() else {
             return Action::Continue;
         };
-        let config = &plugin.config;
-        let selection = if config.has_rules() {
-            let authority = self.header(":authority").unwrap_or_default();
-            let path = self.header(":path").unwrap_or_default();
-            config.select(&authority, &path)
-        } else {
-            config.select(b"", b"")
-        };
-        let Some(policy) = selection.policy else {
-            return Action::Continue;
-        };
-        let origin = self.header("origin");
-        if let Some(origin) = &origin {
-            // A preflight is an OPTIONS request with Origin and
-            // Access-Control-Request-Method. The latter is read first: actual
-            // requests lack it, and an absent header costs a lookup where a
-            // present one (like :method, always there) costs a copy into the VM.
-            if let Some(method) = self.header("access-control-request-method") {
-                if self.header(":method").as_deref() == Some(b"OPTIONS") {
-                    return self.preflight(&plugin, selection.rule, policy, origin, &method);
+        let mut headers = HostHeaders::default();
+        let decision = decide(&plugin.config, &&headers);
+        if let Some(outcome) = decision.outcome() {
+            plugin.count(outcome);
+        }
+        match decision {
+            Decision::Untouched => Action::Continue,
+            Decision::Forward { outcome, policy } => {
+                if let Outcome::PreflightRejected(reason) = outcome {
+                    debug!("{}, forwarded", rejection(&headers, policy, reason));
                 }
+                Action::Continue
+            }
+            Decision::Reply {
+                status,
+                outcome,
+                policy,
+                rule,
+                origin,
+                private_network,
+            } => {
+                if let Outcome::PreflightRejected(reason) = outcome {
+                    debug!("{}", rejection(&headers, policy, reason));
+                }
+                self.reply(&plugin, policy, rule, status, origin, private_network)
+            }
+            Decision::Actual { outcome, rule, .. } => {
+                if outcome == Outcome::ActualDisallowed {
+                    debug!(
+                        "actual request from an origin not allowed: {}",
+                        shown((&headers).get(Header::Origin).unwrap_or_default())
+                    );
+                }
+                // The origin read for the decision is kept, not copied, for the response.
+                let allowed_origin = headers
+                    .take(Header::Origin)
+                    .filter(|_| outcome == Outcome::ActualAllowed);
+                self.state = State::Actual {
+                    rule,
+                    allowed_origin,
+                };
+                Action::Continue
             }
         }
-        let outcome = match &origin {
-            None => Outcome::NoOrigin,
-            Some(o) if policy.allows_origin(o) => Outcome::ActualAllowed,
-            Some(o) => {
-                debug!("actual request from an origin not allowed: {}", shown(o));
-                Outcome::ActualDisallowed
-            }
-        };
-        plugin.count(outcome);
-        let allowed_origin = origin.filter(|_| outcome == Outcome::ActualAllowed);
-        self.state = State::Actual {
-            rule: selection.rule,
-            allowed_origin,
-        };
-        Action::Continue
     }
 
     fn on_http_response_headers(&mut self, _headers: usize, _end_of_stream: bool) -> Action {
@@ -343,14 +360,4 @@ fn send_local_response(status: u32, headers: &[u8]) -> bool {
         )
     };
     matches!(result, proxy_wasm::types::Status::Ok)
-}
-
-/// A bounded, printable prefix of a hostile value, for debug logs.
-fn shown(bytes: &[u8]) -> String {
-    let cut = &bytes[..bytes.len().min(LOG_PREFIX)];
-    let mut text = format!("{:?}", String::from_utf8_lossy(cut));
-    if bytes.len() > LOG_PREFIX {
-        text.push('…');
-    }
-    text
 }

@@ -13,6 +13,7 @@ pub mod origin_pattern;
 pub mod policy;
 pub mod response;
 pub mod rule;
+pub mod shown;
 pub mod token;
 
 #[cfg(test)]

@@ -22,16 +22,15 @@ pub fn check_decision(config: &Config, request: &RequestHead<'_>) {
     };
     let decision = decide(config, request);
     let Some(policy) = selection.policy else {
-        assert_eq!(decision, Decision::Untouched);
+        assert!(matches!(decision, Decision::Untouched));
         return;
     };
     let origin_allowed = request.origin.is_some_and(|o| policy.allows_origin(o));
     let written: Vec<(&str, &[u8])> = match &decision {
         Decision::Untouched => panic!("untouched under an enabled policy"),
         Decision::Forward { .. } => Vec::new(),
-        Decision::Reply {
-            status, headers, ..
-        } => {
+        Decision::Reply { status, .. } => {
+            let headers = decision.reply_headers().unwrap_or([None; 8]);
             let written: Vec<_> = headers.iter().flatten().copied().collect();
             match status {
                 204 => assert!(origin_allowed, "204 for a disallowed origin"),
@@ -45,9 +44,9 @@ pub fn check_decision(config: &Config, request: &RequestHead<'_>) {
             }
             written
         }
-        Decision::Actual { plan, .. } => MANAGED
+        Decision::Actual { .. } => MANAGED
             .iter()
-            .zip(plan.managed)
+            .zip(decision.actual_plan().map_or([None; 7], |plan| plan.managed))
             .filter_map(|(name, value)| value.map(|v| (*name, v)))
             .collect(),
     };
