@@ -28,6 +28,9 @@ mod filter;
 pub mod config_source;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod explain;
+// Native only: the invariants the property tests and the fuzz targets check.
+#[cfg(not(target_arch = "wasm32"))]
+pub mod invariants;
 
 pub use config::{Config, Selection};
 pub use error::{ConfigError, ConfigErrors};

@@ -3,10 +3,10 @@
 // are fixed (not time-based) so a run is reproducible in length.
 
 use crate::config::Config;
-use crate::decision::{decide, Decision, RequestHead};
+use crate::decision::RequestHead;
+use crate::invariants::{self, sample_configs, OwnedHead, SAMPLE_POLICIES};
 use crate::origin_pattern::{parse_pattern, OriginSet};
 use crate::policy::Policy;
-use crate::response::{ALLOW_CREDENTIALS, ALLOW_ORIGIN, MANAGED};
 use proptest::prelude::*;
 use proptest::sample::select;
 use serde_json::{json, Value};
@@ -341,28 +341,10 @@ proptest! {
 
 // ------------------------------------------------------- decisions
 
-/// Policies covering every branch of the decision: credentials, wildcards,
-/// matchers, `null`, allow-all, forwarding, private network and rules.
-const CONFIGS: [&str; 5] = [
-    r#"{"allow_origins": ["https://app.example.com", "https://*.example.com", "http://localhost:*",
-                          {"regex": "https://pr-[0-9]+\\.preview\\.example\\.com"}],
-        "allow_methods": ["GET", "POST", "PUT", "DELETE"], "allow_headers": ["content-type", "authorization"],
-        "expose_headers": ["x-request-id"], "max_age": 600, "allow_credentials": true}"#,
-    r#"{"allow_origins": ["*"], "allow_methods": ["*"], "allow_headers": ["*"], "expose_headers": ["*"]}"#,
-    r#"{"allow_origins": ["null", "https://app.example.com"], "unmatched_preflights": "forward",
-        "allow_private_network": true}"#,
-    r#"{"allow_origins": [{"suffix": ".example.com", "ignore_case": true}, {"prefix": "http://127.0.0.1:"}]}"#,
-    r#"{"allow_origins": ["https://app.example.com"], "allow_credentials": true,
-        "rules": [{"hosts": ["*.internal.example.com"], "enabled": false},
-                  {"hosts": ["admin.example.com"], "path_prefix": "/api/", "allow_origins": ["https://admin.example.com"]},
-                  {"path_prefix": "/public/", "allow_origins": ["*"], "allow_credentials": false}]}"#,
-];
-
 fn configs() -> Vec<Config> {
-    CONFIGS
-        .iter()
-        .map(|c| Config::parse(c.as_bytes()).unwrap_or_else(|e| panic!("{c}: {e}")))
-        .collect()
+    let configs = sample_configs();
+    assert_eq!(configs.len(), SAMPLE_POLICIES.len());
+    configs
 }
 
 /// Origins close to the allowed ones, valid ones, and any bytes.
@@ -391,32 +373,7 @@ fn bytes_or(values: Vec<&'static str>) -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
-#[derive(Debug, Clone)]
-struct Head {
-    method: Vec<u8>,
-    authority: Vec<u8>,
-    path: Vec<u8>,
-    origin: Option<Vec<u8>>,
-    request_method: Option<Vec<u8>>,
-    request_headers: Option<Vec<u8>>,
-    private_network: Option<Vec<u8>>,
-}
-
-impl Head {
-    fn borrow(&self) -> RequestHead<'_> {
-        RequestHead {
-            method: &self.method,
-            authority: &self.authority,
-            path: &self.path,
-            origin: self.origin.as_deref(),
-            request_method: self.request_method.as_deref(),
-            request_headers: self.request_headers.as_deref(),
-            private_network: self.private_network.as_deref(),
-        }
-    }
-}
-
-fn head() -> impl Strategy<Value = Head> {
+fn head() -> impl Strategy<Value = OwnedHead> {
     (
         bytes_or(vec!["OPTIONS", "GET", "POST", "options", "PUT"]),
         bytes_or(vec![
@@ -446,7 +403,7 @@ fn head() -> impl Strategy<Value = Head> {
                 request_method,
                 request_headers,
                 private_network,
-            )| Head {
+            )| OwnedHead {
                 method,
                 authority,
                 path,
@@ -458,81 +415,9 @@ fn head() -> impl Strategy<Value = Head> {
         )
 }
 
-/// What must hold of every decision: an `access-control-allow-origin` is
-/// either the request's own origin, allowed by the policy that applied, or
-/// `*` from an allow-all policy without credentials; credentials only go
-/// with the exact origin; a `403` carries no CORS header; every value is a
-/// valid header value.
+/// `invariants::check_decision`, as a proptest failure.
 fn check_decision(config: &Config, request: &RequestHead<'_>) -> Result<(), TestCaseError> {
-    let selection = if config.has_rules() {
-        config.select(request.authority, request.path)
-    } else {
-        config.select(b"", b"")
-    };
-    let decision = decide(config, request);
-    let Some(policy) = selection.policy else {
-        prop_assert!(matches!(decision, Decision::Untouched));
-        return Ok(());
-    };
-    let origin_allowed = request.origin.is_some_and(|o| policy.allows_origin(o));
-    let written: Vec<(&str, &[u8])> = match &decision {
-        Decision::Untouched => {
-            return Err(TestCaseError::fail("untouched under an enabled policy"))
-        }
-        Decision::Forward { .. } => Vec::new(),
-        Decision::Reply { status, .. } => {
-            let headers = decision.reply_headers().unwrap_or([None; 8]);
-            prop_assert!(*status == 204 || *status == 403);
-            let written: Vec<_> = headers.iter().flatten().copied().collect();
-            if *status == 403 {
-                prop_assert!(written
-                    .iter()
-                    .all(|(n, _)| !n.starts_with("access-control-")));
-            } else {
-                prop_assert!(origin_allowed, "204 for a disallowed origin");
-            }
-            written
-        }
-        Decision::Actual { .. } => MANAGED
-            .iter()
-            .zip(
-                decision
-                    .actual_plan()
-                    .map_or([None; 7], |plan| plan.managed),
-            )
-            .filter_map(|(name, value)| value.map(|v| (*name, v)))
-            .collect(),
-    };
-    let acao = written
-        .iter()
-        .find(|(n, _)| *n == ALLOW_ORIGIN)
-        .map(|(_, v)| *v);
-    let acac = written.iter().any(|(n, _)| *n == ALLOW_CREDENTIALS);
-    if let Some(acao) = acao {
-        if acao == b"*" {
-            prop_assert!(policy.allows_any_origin() && !policy.credentials);
-            prop_assert!(!acac, "credentials with *");
-        } else {
-            prop_assert!(origin_allowed, "ACAO for a disallowed origin");
-            prop_assert_eq!(Some(acao), request.origin);
-            prop_assert!(acao == b"null" || crate::origin::parse(acao).is_ok());
-        }
-    } else {
-        prop_assert!(!acac, "credentials without ACAO");
-    }
-    if !origin_allowed {
-        prop_assert!(acao.is_none() || acao == Some(b"*"));
-    }
-    for (name, value) in &written {
-        prop_assert!(
-            value
-                .iter()
-                .all(|&b| b == b' ' || b == b'\t' || (0x21..0x7f).contains(&b)),
-            "{} has a byte a header value cannot carry",
-            name
-        );
-    }
-    Ok(())
+    invariants::check_decision(config, request).map_err(TestCaseError::fail)
 }
 
 proptest! {
@@ -553,7 +438,7 @@ proptest! {
         fields in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..96), 7),
         present in any::<[bool; 4]>(),
     ) {
-        let head = Head {
+        let head = OwnedHead {
             method: fields[0].clone(),
             authority: fields[1].clone(),
             path: fields[2].clone(),

@@ -6,7 +6,7 @@
 
 mod invariants;
 
-use invariants::{check_decision, check_policy, RawHead};
+use invariants::{check_decision, check_policy, parse_raw_head};
 use libfuzzer_sys::fuzz_target;
 use proxy_wasm_cors::Config;
 
@@ -36,7 +36,7 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
             for raw in REQUESTS {
-                check_decision(&config, &RawHead::parse(raw).borrow());
+                check_decision(&config, &parse_raw_head(raw).borrow());
             }
         }
         Err(errors) => {
