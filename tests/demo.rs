@@ -6,8 +6,8 @@
 mod common;
 
 use common::envoy::{Envoy, Scratch};
+use common::examples::{self, free_port};
 use std::fs;
-use std::net::TcpListener;
 use std::process::Command;
 
 /// Lines whose values change on every run.
@@ -34,32 +34,7 @@ fn readme_demo() -> Vec<(String, String)> {
     let end = readme
         .find("<!-- demo:end -->")
         .expect("README lacks <!-- demo:end -->");
-    let mut examples: Vec<(String, String)> = Vec::new();
-    let mut in_block = false;
-    for line in readme[start..end].lines() {
-        if line.starts_with("```") {
-            in_block = !in_block;
-            continue;
-        }
-        if !in_block {
-            continue;
-        }
-        if let Some(command) = line.strip_prefix("$ ") {
-            examples.push((command.to_string(), String::new()));
-        } else if let Some((_, output)) = examples.last_mut() {
-            output.push_str(line);
-            output.push('\n');
-        }
-    }
-    examples
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    examples::console_examples(&readme[start..end])
 }
 
 #[test]

@@ -104,9 +104,14 @@ pub fn readme_json_blocks() -> Vec<(String, String)> {
 /// under it (up to the next command or the end of the block).
 pub fn readme_console_examples() -> Vec<(String, String)> {
     let readme = fs::read_to_string(super::root().join("README.md")).unwrap();
+    console_examples(&readme)
+}
+
+/// Every `$ command` of the ```console blocks in `markdown`, with its output.
+pub fn console_examples(markdown: &str) -> Vec<(String, String)> {
     let mut examples: Vec<(String, String)> = Vec::new();
     let mut in_block = false;
-    for line in readme.lines() {
+    for line in markdown.lines() {
         if line.starts_with("```") {
             in_block = line == "```console";
             continue;
