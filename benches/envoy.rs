@@ -39,14 +39,7 @@ use std::time::{Duration, Instant};
 
 /// A realistic policy: a handful of exact origins, a subdomain wildcard,
 /// 4 methods, 3 headers, max_age and credentials.
-const PLUGIN_CONFIG: &str = r#"{
-  "allow_origins": ["https://app.example.com", "https://admin.example.com", "https://www.example.org",
-                    "https://partner.example.net", "http://localhost:3000", "https://*.example.com"],
-  "allow_methods": ["GET", "POST", "PUT", "DELETE"],
-  "allow_headers": ["content-type", "authorization", "x-requested-with"],
-  "max_age": 600,
-  "allow_credentials": true
-}"#;
+const PLUGIN_CONFIG: &str = include_str!("../bench/policy.json");
 
 const ORIGIN: &str = "https://app.example.com";
 
@@ -173,24 +166,6 @@ impl Workload {
         BROWSER_HEADERS
             .iter()
             .fold(request, |r, (name, value)| r.header(name, value))
-    }
-
-    /// The request as bytes for a keep-alive connection.
-    fn keep_alive_bytes(self) -> Vec<u8> {
-        let request = self.request();
-        let mut out = format!(
-            "{} {} HTTP/1.1\r\nhost: localhost\r\n",
-            request.method, request.path
-        )
-        .into_bytes();
-        for (name, value) in &request.headers {
-            out.extend_from_slice(name.as_bytes());
-            out.extend_from_slice(b": ");
-            out.extend_from_slice(value);
-            out.extend_from_slice(b"\r\n");
-        }
-        out.extend_from_slice(b"\r\n");
-        out
     }
 
     /// The wrk script: the request, and a `done` hook printing one parsable line.
@@ -462,7 +437,7 @@ fn main() {
             bootstrap_under_test(&settings, upstream.port()),
         );
         for workload in Workload::ALL {
-            let raw = workload.keep_alive_bytes();
+            let raw = workload.request().to_keep_alive_bytes("localhost");
             for contender in workload.contenders() {
                 assert!(
                     Instant::now() < deadline,

@@ -78,7 +78,16 @@ impl Request {
         self
     }
 
+    /// The request on a connection that closes after it.
     pub fn to_bytes(&self, host: &str) -> Vec<u8> {
+        let mut out = self.to_keep_alive_bytes(host);
+        out.truncate(out.len() - 2);
+        out.extend_from_slice(b"connection: close\r\n\r\n");
+        out
+    }
+
+    /// The request on a connection that stays open for the next one.
+    pub fn to_keep_alive_bytes(&self, host: &str) -> Vec<u8> {
         let mut out =
             format!("{} {} HTTP/1.1\r\nhost: {host}\r\n", self.method, self.path).into_bytes();
         for (name, value) in &self.headers {
@@ -87,7 +96,7 @@ impl Request {
             out.extend_from_slice(value);
             out.extend_from_slice(b"\r\n");
         }
-        out.extend_from_slice(b"connection: close\r\n\r\n");
+        out.extend_from_slice(b"\r\n");
         out
     }
 

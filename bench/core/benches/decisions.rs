@@ -5,14 +5,7 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use proxy_wasm_cors::{response, Config};
 
 /// The policy of `make bench` (benches/envoy.rs).
-const POLICY: &str = r#"{
-  "allow_origins": ["https://app.example.com", "https://admin.example.com", "https://www.example.org",
-                    "https://partner.example.net", "http://localhost:3000", "https://*.example.com"],
-  "allow_methods": ["GET", "POST", "PUT", "DELETE"],
-  "allow_headers": ["content-type", "authorization", "x-requested-with"],
-  "max_age": 600,
-  "allow_credentials": true
-}"#;
+const POLICY: &str = include_str!("../../policy.json");
 
 fn config(json: &str) -> Config {
     match Config::parse(json.as_bytes()) {
