@@ -32,7 +32,6 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -567,12 +566,7 @@ fn wrk(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     // wrk dies with the bench instead of outliving it.
-    unsafe {
-        command.pre_exec(|| {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-            Ok(())
-        });
-    }
+    common::dies_with_parent(&mut command);
     let cpu_before = cpu_ns(measured);
     let mut child = command.spawn().expect("run wrk");
     let limit = Instant::now() + Duration::from_secs(seconds + 20);

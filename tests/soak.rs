@@ -16,7 +16,6 @@ use common::vm_health::VmWatch;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -178,12 +177,7 @@ fn soak_mixed_traffic_keeps_answers_and_memory() {
     .stdout(Stdio::piped())
     .stderr(Stdio::piped());
     // wrk dies with the test rather than outliving it.
-    unsafe {
-        wrk.pre_exec(|| {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-            Ok(())
-        });
-    }
+    common::dies_with_parent(&mut wrk);
     let mut wrk = wrk.spawn().unwrap();
     // Sample memory through the run: 60 samples whatever its length.
     let interval = Duration::from_millis(seconds * 1000 / 60);

@@ -5,7 +5,6 @@
 use super::http::{send_raw, Request, Response};
 use serde_json::{json, Value};
 use std::fs;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -194,12 +193,7 @@ fn spawn(scratch: &Scratch, config: &Path, admin_path: &Path, extra_args: &[&str
         .stdout(log.try_clone().unwrap())
         .stderr(log);
     // If the test process dies, Envoy dies with it instead of outliving it.
-    unsafe {
-        command.pre_exec(|| {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-            Ok(())
-        });
-    }
+    super::dies_with_parent(&mut command);
     command
         .spawn()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", binary().display()))

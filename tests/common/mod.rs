@@ -9,7 +9,9 @@ pub mod http;
 pub mod upstream;
 pub mod vm_health;
 
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
+use std::process::Command;
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -48,4 +50,16 @@ pub fn run_cases<C>(
         cases.len(),
         failures.join("\n")
     );
+}
+
+/// Makes a child process (Envoy, wrk, valgrind) die with the process that
+/// spawned it, so nothing a test or bench starts outlives it.
+pub fn dies_with_parent(command: &mut Command) -> &mut Command {
+    // SAFETY: prctl is async-signal-safe; it only sets a flag on the child.
+    unsafe {
+        command.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        })
+    }
 }
