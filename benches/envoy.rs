@@ -477,13 +477,13 @@ fn main() {
 }
 
 fn bootstrap_under_test(settings: &Settings, upstream_port: u16) -> Value {
-    let plugin = envoy::wasm_filter_from(&settings.plugin_wasm, PLUGIN_CONFIG);
-    let empty = envoy::wasm_filter_from(&settings.empty_wasm, "");
+    let plugin = common::form::wasm_filter_from(&settings.plugin_wasm, PLUGIN_CONFIG);
+    let empty = common::form::wasm_filter_from(&settings.empty_wasm, "");
     let mut reply = String::from("reply 204\n");
     for (name, value) in PREFLIGHT_ANSWER {
         let _ = writeln!(reply, "{name}: {value}");
     }
-    let empty_reply = envoy::wasm_filter_from(&settings.empty_wasm, &reply);
+    let empty_reply = common::form::wasm_filter_from(&settings.empty_wasm, &reply);
     let native_filter = json!({
         "name": "envoy.filters.http.cors",
         "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors"}

@@ -1,7 +1,7 @@
 //! The whole per-request decision: which policy applies, preflight or actual,
 //! allowed or not, and the exact headers the plugin writes (`response` plans).
 //!
-//! The Wasm filter, the `cors-check` tool, the fuzzers and the property tests
+//! Both host glues (through `plugin::Plugin`), the `cors-check` tool, the fuzzers and the property tests
 //! all call `decide`, so they cannot differ. It reads each request header
 //! through `RequestHeaders` only when a step needs it: in Envoy every read is
 //! a call across the VM boundary.
@@ -96,6 +96,7 @@ pub enum Decision<'a> {
     Forward {
         outcome: Outcome,
         policy: &'a Policy,
+        rule: Option<usize>,
     },
     /// An actual request: the upstream's response gets `actual_plan`.
     Actual {
@@ -189,7 +190,11 @@ pub fn decide<'a>(config: &'a Config, request: &impl RequestHeaders<'a>) -> Deci
                         origin,
                         private_network: false,
                     },
-                    Unmatched::Forward => Decision::Forward { outcome, policy },
+                    Unmatched::Forward => Decision::Forward {
+                        outcome,
+                        policy,
+                        rule,
+                    },
                 }
             }
         };

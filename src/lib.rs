@@ -1,8 +1,9 @@
-//! proxy-wasm-cors: a CORS filter for Envoy and Istio, loaded as a Proxy-Wasm plugin.
-//!
-//! Everything but `filter` is a pure core with no proxy-wasm in it: it builds
-//! and tests natively. `filter` is the thin host layer: it reads the request
-//! headers the core needs, asks the core, and writes what the core answers.
+//! The core of proxy-wasm-cors, a CORS filter for Envoy and Istio: the
+//! configuration, origin patterns, header lists, the decision and the
+//! responses. It depends on no host API (the compiler keeps that wall: the
+//! hosts' glues are the crates under `glue/`): it builds and tests natively,
+//! and both forms of the product, the Proxy-Wasm plugin and the Envoy dynamic
+//! module, are thin layers around `plugin::Plugin`.
 
 pub mod config;
 pub mod decision;
@@ -10,6 +11,7 @@ pub mod error;
 pub mod header_list;
 pub mod origin;
 pub mod origin_pattern;
+pub mod plugin;
 pub mod policy;
 pub mod response;
 pub mod rule;
@@ -18,9 +20,6 @@ pub mod token;
 
 #[cfg(test)]
 mod properties_tests;
-
-#[cfg(target_arch = "wasm32")]
-mod filter;
 
 // Native only, for the cors-check tool and the tests: finding the
 // configuration in Envoy/Istio files, and explaining one request.
@@ -34,4 +33,5 @@ pub mod invariants;
 
 pub use config::{Config, Selection};
 pub use error::{ConfigError, ConfigErrors};
+pub use plugin::Plugin;
 pub use policy::{Outcome, Policy, Reason, Unmatched};

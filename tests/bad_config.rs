@@ -201,7 +201,7 @@ fn one_listener(config: &str, upstream_port: u16) -> Value {
     envoy::bootstrap(
         vec![envoy::listener(
             "cors",
-            vec![envoy::wasm_filter(config), envoy::router()],
+            vec![envoy::cors_filter(config), envoy::router()],
             envoy::route_to("upstream"),
         )],
         vec![envoy::cluster("upstream", upstream_port)],
@@ -264,7 +264,7 @@ const UPDATE_TIMEOUT: Duration = Duration::from_secs(30);
 fn lds(config: &str, version: u32) -> String {
     let mut listener = envoy::listener(
         "cors",
-        vec![envoy::wasm_filter(config), envoy::router()],
+        vec![envoy::cors_filter(config), envoy::router()],
         envoy::route_to("upstream"),
     );
     listener["@type"] = json!("type.googleapis.com/envoy.config.listener.v3.Listener");

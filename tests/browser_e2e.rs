@@ -20,6 +20,7 @@ mod fetch;
 mod webdriver;
 
 use common::envoy::{self, Envoy, Scratch};
+use common::form::Form;
 use common::run_cases;
 use common::upstream::Upstream;
 use fetch::{ScriptRequest, Step, Verdict};
@@ -75,7 +76,7 @@ struct Case {
     no_store: bool,
     times: usize,
     expect: Expect,
-    /// Every `wasmcustom.cors.*` counter that must move, and by how much.
+    /// Every `cors.*` counter that must move, and by how much.
     counters: &'static [(&'static str, u64)],
     /// The methods the upstream received, in order.
     upstream: &'static [&'static str],
@@ -161,12 +162,12 @@ impl Case {
 }
 
 // Counter names, as `/stats` shows them.
-const PF_OK: &str = "wasmcustom.cors.preflight_allowed";
-const PF_ORIGIN: &str = "wasmcustom.cors.preflight_rejected_origin";
-const PF_METHOD: &str = "wasmcustom.cors.preflight_rejected_method";
-const PF_HEADERS: &str = "wasmcustom.cors.preflight_rejected_headers";
-const ACT_OK: &str = "wasmcustom.cors.actual_allowed";
-const ACT_NO: &str = "wasmcustom.cors.actual_disallowed";
+const PF_OK: &str = "cors.preflight_allowed";
+const PF_ORIGIN: &str = "cors.preflight_rejected_origin";
+const PF_METHOD: &str = "cors.preflight_rejected_method";
+const PF_HEADERS: &str = "cors.preflight_rejected_headers";
+const ACT_OK: &str = "cors.actual_allowed";
+const ACT_NO: &str = "cors.actual_disallowed";
 
 // Chromium's console texts for each kind of CORS failure.
 const NO_ACAO: &str =
@@ -459,14 +460,16 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-/// Every `wasmcustom.cors.*` counter, in one admin call.
+/// Every `cors.*` counter of the form under test, by its metric name, in one admin call.
 fn counters(envoy: &Envoy) -> BTreeMap<String, u64> {
-    let body = envoy.admin("/stats?filter=^wasmcustom\\.cors\\.");
+    let prefix = Form::current().stat("cors.");
+    let body = envoy.admin(&format!("/stats?filter=^{}", prefix.replace('.', "\\.")));
     String::from_utf8_lossy(&body.body)
         .lines()
         .filter_map(|l| {
             let (name, value) = l.split_once(": ")?;
-            Some((name.to_string(), value.trim().parse().ok()?))
+            let metric = name.strip_prefix(&prefix)?;
+            Some((format!("cors.{metric}"), value.trim().parse().ok()?))
         })
         .collect()
 }
@@ -733,7 +736,7 @@ fn chromium_enforces_what_the_plugin_answers() {
             .map(|(name, config)| {
                 envoy::listener(
                     name,
-                    vec![envoy::wasm_filter(config), envoy::router()],
+                    vec![envoy::cors_filter(config), envoy::router()],
                     envoy::route_to("upstream"),
                 )
             })

@@ -8,8 +8,8 @@ use common::envoy::{Envoy, Scratch};
 use common::examples;
 use common::http::Request;
 use common::upstream::Upstream;
-use proxy_wasm_cors::explain::{self, Action};
-use proxy_wasm_cors::{config_source, Config};
+use cors_core::explain::{self, Action};
+use cors_core::{config_source, Config};
 use std::fs;
 use std::process::Command;
 
@@ -353,15 +353,15 @@ fn compare(envoy: &Envoy, config: &Config, p: &Probe) -> Result<(), String> {
     };
     wire = wire.header("x-probe", "1");
     let counters = |e: &Envoy| -> Vec<Option<u64>> {
-        proxy_wasm_cors::Outcome::ALL
+        cors_core::Outcome::ALL
             .iter()
-            .map(|o| e.stat(&format!("wasmcustom.{}", o.metric())))
+            .map(|o| e.stat(&common::form::Form::current().stat(o.metric())))
             .collect()
     };
     let before = counters(envoy);
     let response = wire.send_as(envoy.port(), p.host);
     let after = counters(envoy);
-    let moved: Vec<&str> = proxy_wasm_cors::Outcome::ALL
+    let moved: Vec<&str> = cors_core::Outcome::ALL
         .iter()
         .zip(before.iter().zip(&after))
         .filter(|(_, (b, a))| b != a)

@@ -3,7 +3,7 @@
 //! zero heap allocations, so the claim in docs/benchmarks.md cannot rot.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use proxy_wasm_cors::{response, Config, Reason};
+use cors_core::{response, Config, Reason};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 

@@ -369,7 +369,7 @@ fn check(envoy: &Envoy, upstream: &Upstream, case: &Hostile) -> Result<(), Strin
 fn hostile_envoy(upstream: &Upstream) -> Envoy {
     let mut listener = envoy::listener(
         "cors",
-        vec![envoy::wasm_filter(CONFIG), envoy::router()],
+        vec![envoy::cors_filter(CONFIG), envoy::router()],
         envoy::route_to("upstream"),
     );
     let hcm = &mut listener["filter_chains"][0]["filters"][0]["typed_config"];
@@ -443,7 +443,7 @@ fn vm_health_check_catches_a_trapped_vm() {
         (Some("FAIL_RELOAD"), "wasm.cors.vm_reload"),
     ];
     for (policy, sign) in policies {
-        let mut filter = envoy::wasm_filter_from(&wasm, "{}");
+        let mut filter = common::form::wasm_filter_from(&wasm, "{}");
         if let Some(policy) = policy {
             filter["typed_config"]["config"]["failure_policy"] = json!(policy);
         }

@@ -358,7 +358,7 @@ fn plugin_and_native_filter_give_browsers_the_same_verdicts() {
         listeners.push(native_listener(&format!("native-{}", p.name), p));
         listeners.push(envoy::listener(
             &format!("plugin-{}", p.name),
-            vec![envoy::wasm_filter(&p.plugin.to_string()), envoy::router()],
+            vec![envoy::cors_filter(&p.plugin.to_string()), envoy::router()],
             envoy::route_to("upstream"),
         ));
     }
@@ -487,7 +487,7 @@ fn star_with_credentials_reflects_any_origin_natively_and_is_refused_by_the_plug
     let (code, log) = envoy::expect_refusal(&envoy::bootstrap(
         vec![envoy::listener(
             "plugin",
-            vec![envoy::wasm_filter(config), envoy::router()],
+            vec![envoy::cors_filter(config), envoy::router()],
             envoy::route_to("upstream"),
         )],
         vec![envoy::cluster("upstream", upstream.port)],

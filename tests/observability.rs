@@ -8,9 +8,10 @@ mod common;
 
 use common::envoy::Envoy;
 use common::examples;
+use common::form::Form;
 use common::http::Request;
 use common::upstream::Upstream;
-use proxy_wasm_cors::Outcome;
+use cors_core::Outcome;
 use std::time::{Duration, Instant};
 
 const CONFIG: &str = r#"{
@@ -26,13 +27,9 @@ const CONFIG: &str = r#"{
 const APP: &str = "https://app.example.com";
 const EVIL: &str = "https://evil.example";
 
-/// Envoy with the plugin, wasm logging at debug level.
+/// Envoy with the filter under test, its log at debug level.
 fn start(upstream: &Upstream) -> Envoy {
-    examples::start_plugin(
-        CONFIG,
-        upstream.port,
-        &["--component-log-level", "wasm:debug"],
-    )
+    examples::start_plugin(CONFIG, upstream.port, &Form::current().debug_log_args())
 }
 
 /// 10 KiB of a pattern that never repeats within 64 bytes, so a longer prefix
@@ -47,9 +44,9 @@ fn hostile(start: &str) -> String {
     value
 }
 
-/// `/stats` counter `wasmcustom.<metric>`.
+/// The `/stats` counter of this outcome.
 fn stat(envoy: &Envoy, outcome: Outcome) -> Option<u64> {
-    envoy.stat(&format!("wasmcustom.{}", outcome.metric()))
+    envoy.stat(&Form::current().stat(outcome.metric()))
 }
 
 /// The counters in `/stats/prometheus`: `cors_<name>{} N`, after its `# TYPE` line.
@@ -134,18 +131,9 @@ fn counters_count_a_known_sequence_exactly() {
     }
     let want = [
         (Outcome::PreflightAllowed, 5),
-        (
-            Outcome::PreflightRejected(proxy_wasm_cors::Reason::Origin),
-            3,
-        ),
-        (
-            Outcome::PreflightRejected(proxy_wasm_cors::Reason::Method),
-            2,
-        ),
-        (
-            Outcome::PreflightRejected(proxy_wasm_cors::Reason::Headers),
-            4,
-        ),
+        (Outcome::PreflightRejected(cors_core::Reason::Origin), 3),
+        (Outcome::PreflightRejected(cors_core::Reason::Method), 2),
+        (Outcome::PreflightRejected(cors_core::Reason::Headers), 4),
         (Outcome::ActualAllowed, 6),
         (Outcome::ActualDisallowed, 7),
         (Outcome::NoOrigin, 1),
@@ -177,8 +165,7 @@ fn debug_lines(envoy: &Envoy, want: usize) -> Vec<String> {
         let lines: Vec<String> = envoy
             .log()
             .lines()
-            .filter(|l| l.contains("[debug][wasm]") && l.contains("wasm log"))
-            .map(|l| l.split_once(": ").map_or(l, |(_, m)| m).to_string())
+            .filter_map(|l| Form::current().log_message(l, "debug"))
             .collect();
         if lines.len() >= want || Instant::now() > deadline {
             return lines;

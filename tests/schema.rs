@@ -7,10 +7,10 @@
 mod common;
 
 use common::examples;
-use proxy_wasm_cors::config::{
+use cors_core::config::{
     MATCHER_KINDS, MAX_AGE_LIMIT, POLICY_FIELDS, RULE_FIELDS, TOP_LEVEL_FIELDS,
 };
-use proxy_wasm_cors::Config;
+use cors_core::Config;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::fs;

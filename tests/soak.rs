@@ -109,7 +109,7 @@ fn soak_envoy(upstream: &Upstream) -> Envoy {
     });
     let listener = envoy::listener(
         "cors",
-        vec![envoy::wasm_filter(CONFIG), envoy::router()],
+        vec![envoy::cors_filter(CONFIG), envoy::router()],
         envoy::route_to("upstream"),
     );
     Envoy::start(&envoy::bootstrap(vec![listener], vec![cluster]))
@@ -274,7 +274,9 @@ fn soak_mixed_traffic_keeps_answers_and_memory() {
         *per_metric.entry(metric).or_default() += seen;
     }
     for (metric, seen) in per_metric {
-        let counted = envoy.stat(&format!("wasmcustom.{metric}")).unwrap_or(0);
+        let counted = envoy
+            .stat(&common::form::Form::current().stat(metric))
+            .unwrap_or(0);
         assert!(
             (seen..=seen + CONNECTIONS).contains(&counted),
             "{metric}: plugin counted {counted}, wrk saw {seen}"

@@ -59,7 +59,7 @@ impl Envoy {
         Envoy::start(&bootstrap(
             vec![listener(
                 "cors",
-                vec![wasm_filter(config_json), router()],
+                vec![cors_filter(config_json), router()],
                 route_to("upstream"),
             )],
             vec![cluster("upstream", upstream_port)],
@@ -315,31 +315,10 @@ pub fn cluster(name: &str, port: u16) -> Value {
     })
 }
 
-/// The plugin as an HTTP filter, configured with `config_json` (sent as is).
-pub fn wasm_filter(config_json: &str) -> Value {
-    wasm_filter_from(&super::wasm_path(), config_json)
-}
-
-pub fn wasm_filter_from(wasm: &Path, config_json: &str) -> Value {
-    json!({
-        "name": "envoy.filters.http.wasm",
-        "typed_config": {
-            "@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
-            "config": {
-                "name": "cors",
-                "root_id": "cors",
-                "vm_config": {
-                    "vm_id": "cors",
-                    "runtime": "envoy.wasm.runtime.v8",
-                    "code": {"local": {"filename": wasm.to_string_lossy()}}
-                },
-                "configuration": {
-                    "@type": "type.googleapis.com/google.protobuf.StringValue",
-                    "value": config_json
-                }
-            }
-        }
-    })
+/// The filter under test (`CORS_FORM`: the Wasm plugin or the dynamic
+/// module), configured with `config_json` (sent as is).
+pub fn cors_filter(config_json: &str) -> Value {
+    super::form::Form::current().filter(config_json)
 }
 
 pub fn router() -> Value {

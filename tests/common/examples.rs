@@ -3,7 +3,7 @@
 //! on free ports.
 
 use super::envoy::{Envoy, Scratch};
-use proxy_wasm_cors::config_source;
+use cors_core::config_source;
 use serde_json::Value;
 use std::fs;
 use std::net::TcpListener;
@@ -163,11 +163,11 @@ pub fn start_example(file: &str, replacements: &[(&str, &str)], extra_args: &[&s
 /// Envoy with the plugin configured by `config_json` in front of a loopback
 /// upstream, like `Envoy::with_plugin`, closing connections at once.
 pub fn start_plugin(config_json: &str, upstream_port: u16, extra_args: &[&str]) -> Envoy {
-    use super::envoy::{bootstrap, cluster, listener, route_to, router, wasm_filter};
+    use super::envoy::{bootstrap, cluster, cors_filter, listener, route_to, router};
     let mut config = bootstrap(
         vec![listener(
             "cors",
-            vec![wasm_filter(config_json), router()],
+            vec![cors_filter(config_json), router()],
             route_to("upstream"),
         )],
         vec![cluster("upstream", upstream_port)],

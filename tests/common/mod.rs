@@ -5,6 +5,7 @@
 
 pub mod envoy;
 pub mod examples;
+pub mod form;
 pub mod http;
 pub mod upstream;
 pub mod vm_health;
@@ -18,17 +19,9 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The built plugin. `make test` builds it first.
+/// The built Wasm plugin. `make test` builds it first.
 pub fn wasm_path() -> PathBuf {
-    let path = std::env::var_os("CORS_WASM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("dist/cors.wasm"));
-    assert!(
-        path.exists(),
-        "{} is missing: run `make build` (or `make test`, which builds it)",
-        path.display()
-    );
-    path
+    form::Form::Wasm.artifact()
 }
 
 /// Runs every case and fails once, listing each failing case by name, so one

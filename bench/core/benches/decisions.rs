@@ -2,7 +2,7 @@
 //! without the Envoy host calls around it. `make bench-core`.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use proxy_wasm_cors::{response, Config};
+use cors_core::{response, Config};
 
 /// The policy of `make bench` (benches/envoy.rs).
 const POLICY: &str = include_str!("../../policy.json");

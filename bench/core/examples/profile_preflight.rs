@@ -4,7 +4,7 @@
 //! cargo build --profile bench --example profile_preflight
 //! valgrind --tool=callgrind target/release/examples/profile_preflight [allowed|wild|evil]
 //! (then divide the total by 100,000)
-use proxy_wasm_cors::{response, Config};
+use cors_core::{response, Config};
 fn main() {
     let cfg = Config::parse(br#"{
   "allow_origins": ["https://app.example.com", "https://admin.example.com", "https://www.example.org",

@@ -1,8 +1,8 @@
 //! The tool itself; native only (see main.rs).
 
-use proxy_wasm_cors::config_source::{self, Found};
-use proxy_wasm_cors::explain::{self, Request};
-use proxy_wasm_cors::Config;
+use cors_core::config_source::{self, Found};
+use cors_core::explain::{self, Request};
+use cors_core::Config;
 use std::process::ExitCode;
 
 const USAGE: &str = "usage:

@@ -1,17 +1,17 @@
-//! The host layer: proxy-wasm contexts around the core. `decision::decide`
-//! asks for the request headers it needs, which are read from Envoy then, each
-//! once; the filter sends the prebuilt local reply or writes the headers
-//! `response::actual` plans.
+//! The Proxy-Wasm glue: proxy-wasm contexts around the core's `Plugin`.
+//! `decide` asks for the request headers it needs, which are read from Envoy
+//! then, each once; the filter sends the prebuilt local reply or writes the
+//! headers `response::actual` plans, and counts.
 //!
 //! Every host call costs far more than the decision itself (docs/benchmarks.md
 //! measures each): reading a header that is present is the dearest, since the
 //! host calls back into the VM to allocate its copy.
 
-use crate::config::Config;
-use crate::decision::{decide, Decision, Header, RequestHeaders};
-use crate::policy::{Outcome, Policy, Reason};
-use crate::response::{self, LocalReplies, MANAGED, VARY};
-use crate::shown::shown;
+use cors_core::decision::{Decision, Header, RequestHeaders};
+use cors_core::plugin::debug_line;
+use cors_core::policy::Outcome;
+use cors_core::response::{self, MANAGED, VARY};
+use cors_core::Plugin;
 use log::{debug, error, info};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
@@ -19,53 +19,23 @@ use proxy_wasm::types::{Action, Bytes, ContextType, MapType, MetricType};
 use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 
-proxy_wasm::main! {{
-    proxy_wasm::set_log_level(proxy_wasm::types::LogLevel::Info);
-    proxy_wasm::set_root_context(|_| -> Box<dyn RootContext> { Box::new(CorsRoot { plugin: None }) });
-}}
-
-struct CorsRoot {
-    plugin: Option<Rc<Plugin>>,
+#[derive(Default)]
+pub struct CorsRoot {
+    shared: Option<Rc<Shared>>,
 }
 
-/// What every request of this plugin shares: the configuration and the ids of
-/// the counters, both set up once in `on_configure`.
-struct Plugin {
-    config: Config,
+/// What every request of this VM shares, set up once in `on_configure`.
+struct Shared {
+    plugin: Plugin,
     /// Counter ids, indexed by `Outcome::index`.
     counters: [Option<u32>; Outcome::ALL.len()],
-    /// Each policy's local replies, serialized at configure time, indexed by
-    /// `slot` (`None` where a rule turns CORS off).
-    replies: Vec<Option<LocalReplies>>,
     /// Where an allowed preflight's reply is completed: sized at configure time
     /// for the longest origin, so a preflight allocates nothing. (A VM is
     /// single-threaded: one request at a time borrows it.)
     buffer: RefCell<Vec<u8>>,
 }
 
-impl Plugin {
-    fn new(config: Config, counters: [Option<u32>; Outcome::ALL.len()]) -> Plugin {
-        let replies: Vec<Option<LocalReplies>> = (0..=config.rules.len())
-            .map(|slot| config.policy_at(rule_of(slot)).map(LocalReplies::new))
-            .collect();
-        let longest = replies
-            .iter()
-            .flatten()
-            .map(|r| r.allowed_len(crate::origin::MAX_ORIGIN_LEN))
-            .max()
-            .unwrap_or(0);
-        Plugin {
-            config,
-            counters,
-            replies,
-            buffer: RefCell::new(Vec::with_capacity(longest)),
-        }
-    }
-
-    fn replies(&self, rule: Option<usize>) -> Option<&LocalReplies> {
-        self.replies.get(slot_of(rule)).and_then(Option::as_ref)
-    }
-
+impl Shared {
     fn count(&self, outcome: Outcome) {
         if let Some(id) = self.counters[outcome.index()] {
             // A failed increment loses one sample; never worth failing a request.
@@ -84,14 +54,19 @@ impl RootContext for CorsRoot {
             proxy_wasm::set_log_level(level);
         }
         let bytes = self.get_plugin_configuration().unwrap_or_default();
-        match Config::parse(&bytes) {
-            Ok(config) => {
-                info!("configuration accepted ({} rules)", config.rules.len());
+        match Plugin::parse(&bytes) {
+            Ok(plugin) => {
+                info!("{}", plugin.accepted_line());
                 // Defining a metric twice returns the same id, so every VM and
                 // every reconfiguration shares the same counters.
-                let counters = Outcome::ALL
-                    .map(|o| hostcalls::define_metric(MetricType::Counter, o.metric()).ok());
-                self.plugin = Some(Rc::new(Plugin::new(config, counters)));
+                let counters = cors_core::plugin::counter_names()
+                    .map(|name| hostcalls::define_metric(MetricType::Counter, name).ok());
+                let buffer = RefCell::new(Vec::with_capacity(plugin.longest_reply()));
+                self.shared = Some(Rc::new(Shared {
+                    plugin,
+                    counters,
+                    buffer,
+                }));
                 true
             }
             Err(errors) => {
@@ -104,7 +79,7 @@ impl RootContext for CorsRoot {
 
     fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
         Some(Box::new(CorsHttp {
-            plugin: self.plugin.clone(),
+            shared: self.shared.clone(),
             state: State::Untouched,
         }))
     }
@@ -128,7 +103,7 @@ enum State {
 }
 
 struct CorsHttp {
-    plugin: Option<Rc<Plugin>>,
+    shared: Option<Rc<Shared>>,
     state: State,
 }
 
@@ -146,15 +121,24 @@ impl CorsHttp {
         Action::Pause
     }
 
-    /// Sends the allowed preflight's 204, completed in the plugin's buffer.
-    fn send_allowed(
+    /// Answers a preflight with the policy's prebuilt 204 or 403.
+    fn reply(
         &mut self,
-        plugin: &Plugin,
-        replies: &LocalReplies,
+        shared: &Shared,
+        rule: Option<usize>,
+        status: u32,
         origin: &[u8],
         private_network: bool,
     ) -> Action {
-        match plugin.buffer.try_borrow_mut() {
+        let Some(replies) = shared.plugin.replies(rule) else {
+            // Unreachable: every policy `decide` can choose has its replies.
+            error!("no local replies for rule {rule:?}");
+            return Action::Continue;
+        };
+        if status != 204 {
+            return self.send(status, &replies.rejected);
+        }
+        match shared.buffer.try_borrow_mut() {
             Ok(mut buffer) => {
                 replies.allowed(origin, private_network, &mut buffer);
                 self.send(204, &buffer)
@@ -165,32 +149,6 @@ impl CorsHttp {
                 replies.allowed(origin, private_network, &mut buffer);
                 self.send(204, &buffer)
             }
-        }
-    }
-
-    /// Answers a preflight with the policy's prebuilt 204 or 403.
-    fn reply(
-        &mut self,
-        plugin: &Plugin,
-        policy: &Policy,
-        rule: Option<usize>,
-        status: u32,
-        origin: &[u8],
-        private_network: bool,
-    ) -> Action {
-        // Built with the plugin for every policy; built here only if that ever failed.
-        let built;
-        let replies = match plugin.replies(rule) {
-            Some(replies) => replies,
-            None => {
-                built = LocalReplies::new(policy);
-                &built
-            }
-        };
-        if status == 204 {
-            self.send_allowed(plugin, replies, origin, private_network)
-        } else {
-            self.send(status, &replies.rejected)
         }
     }
 }
@@ -223,59 +181,31 @@ impl<'a> RequestHeaders<'a> for &'a HostHeaders {
     }
 }
 
-/// Why a preflight was rejected, with the offending value cut short.
-fn rejection(headers: &HostHeaders, policy: &Policy, reason: Reason) -> String {
-    let value = match reason {
-        Reason::Origin => headers.get(Header::Origin),
-        Reason::Method => headers.get(Header::RequestMethod),
-        Reason::Headers => headers
-            .get(Header::RequestHeaders)
-            .and_then(|list| policy.rejected_header(list)),
-    };
-    format!(
-        "preflight rejected: {reason}: {}",
-        shown(value.unwrap_or_default())
-    )
-}
-
 impl HttpContext for CorsHttp {
     fn on_http_request_headers(&mut self, _headers: usize, _end_of_stream: bool) -> Action {
-        let Some(plugin) = self.plugin.clone() else {
+        let Some(shared) = self.shared.clone() else {
             return Action::Continue;
         };
         let mut headers = HostHeaders::default();
-        let decision = decide(&plugin.config, &&headers);
+        let decision = shared.plugin.decide(&&headers);
         if let Some(outcome) = decision.outcome() {
-            plugin.count(outcome);
+            shared.count(outcome);
+        }
+        if log::log_enabled!(log::Level::Debug) {
+            if let Some(line) = debug_line(&decision, &&headers) {
+                debug!("{line}");
+            }
         }
         match decision {
-            Decision::Untouched => Action::Continue,
-            Decision::Forward { outcome, policy } => {
-                if let Outcome::PreflightRejected(reason) = outcome {
-                    debug!("{}, forwarded", rejection(&headers, policy, reason));
-                }
-                Action::Continue
-            }
+            Decision::Untouched | Decision::Forward { .. } => Action::Continue,
             Decision::Reply {
                 status,
-                outcome,
-                policy,
                 rule,
                 origin,
                 private_network,
-            } => {
-                if let Outcome::PreflightRejected(reason) = outcome {
-                    debug!("{}", rejection(&headers, policy, reason));
-                }
-                self.reply(&plugin, policy, rule, status, origin, private_network)
-            }
+                ..
+            } => self.reply(&shared, rule, status, origin, private_network),
             Decision::Actual { outcome, rule, .. } => {
-                if outcome == Outcome::ActualDisallowed {
-                    debug!(
-                        "actual request from an origin not allowed: {}",
-                        shown((&headers).get(Header::Origin).unwrap_or_default())
-                    );
-                }
                 // The origin read for the decision is kept, not copied, for the response.
                 let allowed_origin = headers
                     .take(Header::Origin)
@@ -297,7 +227,11 @@ impl HttpContext for CorsHttp {
         else {
             return Action::Continue;
         };
-        let Some(policy) = self.plugin.as_ref().and_then(|p| p.config.policy_at(*rule)) else {
+        let Some(policy) = self
+            .shared
+            .as_ref()
+            .and_then(|s| s.plugin.config.policy_at(*rule))
+        else {
             return Action::Continue;
         };
         let plan = response::actual(policy, allowed_origin.as_deref());
@@ -314,16 +248,6 @@ impl HttpContext for CorsHttp {
         }
         Action::Continue
     }
-}
-
-/// Where a policy's replies sit in `Plugin::replies`: the top-level policy
-/// first, then one per rule.
-fn slot_of(rule: Option<usize>) -> usize {
-    rule.map_or(0, |i| i + 1)
-}
-
-fn rule_of(slot: usize) -> Option<usize> {
-    slot.checked_sub(1)
 }
 
 #[link(wasm_import_module = "env")]
