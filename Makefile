@@ -14,12 +14,17 @@ SOURCES       := Cargo.toml Cargo.lock $(shell find src glue -name '*.rs' -o -na
 ENVOY_VERSION ?= 1.40.0
 # The supported range: the Envoy end-to-end suites run against its oldest and newest release.
 ENVOY_MATRIX  ?= 1.36.4 1.40.0
+# The Envoy releases that load the dynamic module (measured, see README "Two forms");
+# on the others the matrix runs the Wasm form only.
+MODULE_ENVOYS ?= 1.40.0
+# The forms every Envoy suite runs against, one after the other (tests/common/form.rs).
+FORMS         ?= $(if $(filter $(ENVOY_VERSION),$(MODULE_ENVOYS)),wasm module,wasm)
 ENVOY_VENV    := .venv/envoy-$(ENVOY_VERSION)
 # ENVOY=/path/to/envoy uses that binary instead of the pinned one.
 ENVOY         ?= $(CURDIR)/$(ENVOY_VENV)/bin/envoy
 PYTHON        ?= python3
 
-.PHONY: build envoy run test test-unit test-e2e test-matrix test-browser test-ops image lint clean bench bench-core bench-envoy bench-fixture test-bench
+.PHONY: build envoy run build-wasm build-module build-module-faulty run-native test test-unit test-e2e test-matrix test-browser test-ops image lint clean bench bench-core bench-envoy bench-fixture test-bench
 
 ## build: both forms: the Proxy-Wasm plugin (dist/cors.wasm) and the dynamic module (dist/libcors.so)
 build: $(WASM) $(MODULE)
@@ -36,6 +41,11 @@ $(WASM): $(SOURCES)
 	@mkdir -p dist
 	cp target/$(WASM_TARGET)/release/cors_wasm.wasm $(WASM)
 	@echo "built $(WASM) ($$(stat -c %s $(WASM)) bytes)"
+
+## build-module-faulty: the module with the test-only fault-injection feature (the hostile suite's panic net check)
+MODULE_FAULTY := target/fault-injection/module/libcors.so
+build-module-faulty:
+	cargo build --profile module -p cors-module --features fault-injection --target-dir target/fault-injection
 
 $(MODULE): $(SOURCES)
 	cargo build --profile module -p cors-module
@@ -60,17 +70,29 @@ run: build envoy
 	@echo
 	exec $(ENVOY) -c envoy/envoy.yaml --concurrency 1 --disable-hot-restart --log-level warn --component-log-level wasm:info
 
-## test: lint, unit and property tests of the core, the Envoy end-to-end suites on every Envoy of the
-## matrix, hostile traffic and bad configurations, the browser suite, the operator-facing checks, a short
-## fuzzing pass, a short soak, and the benchmark fixture's build with the zero-allocation test
+## test: lint, unit and property tests of the core, then, for each form (Wasm plugin, dynamic module):
+## the Envoy end-to-end suites on every Envoy of the matrix, hostile traffic and bad configurations,
+## the browser suite, the operator-facing checks, a short fuzzing pass replayed through Envoy, a short
+## soak; and the benchmark fixture's build with the zero-allocation test
 test: lint test-unit test-matrix test-hostile test-browser test-ops test-bench test-fuzz test-soak
 
 test-unit:
 	cargo test --lib
 
-## test-e2e: the Envoy end-to-end suites (plugin, demo, native-filter differential) on ENVOY_VERSION
+# $(call each-form,COMMAND): COMMAND once per form of FORMS, with CORS_FORM and ENVOY set.
+define each-form
+	@set -e; for form in $(FORMS); do \
+	  echo "== $$form form, Envoy $(ENVOY_VERSION): $(strip $(1))"; \
+	  CORS_FORM=$$form ENVOY=$(ENVOY) $(1); \
+	done
+endef
+
+## test-e2e: the Envoy end-to-end suites (filter, demo, native-filter differential; per-route policies
+## for the module) on ENVOY_VERSION, for each form
 test-e2e: build envoy
-	ENVOY=$(ENVOY) cargo test --test envoy_e2e --test demo --test native_differential -- --test-threads 2 --show-output
+	$(call each-form,cargo test --test envoy_e2e --test demo --test native_differential -- --test-threads 2 --show-output)
+	@if [ -n "$(filter module,$(FORMS))" ]; then \
+	  CORS_FORM=module ENVOY=$(ENVOY) cargo test --test per_route -- --test-threads 2 --show-output; fi
 
 ## test-matrix: test-e2e on each Envoy of ENVOY_MATRIX (ENVOY=/path runs that binary each time)
 test-matrix:
@@ -83,12 +105,13 @@ test-matrix:
 test-browser: build envoy
 	@command -v $${CHROMIUM:-chromium} >/dev/null && command -v $${CHROMEDRIVER:-chromedriver} >/dev/null || { \
 	  echo "test-browser needs Chromium and chromedriver: apt-get install chromium chromium-driver" >&2; exit 1; }
-	ENVOY=$(ENVOY) cargo test --test browser_e2e -- --show-output
+	$(call each-form,cargo test --test browser_e2e -- --show-output)
 
 ## test-ops: what operators use: the examples (envoy/, docker-compose.yaml, istio/),
 ## the JSON Schema, cors-check, and the stats and debug logs in a real Envoy
 test-ops: build envoy
-	ENVOY=$(ENVOY) cargo test --test examples --test schema --test cors_check --test observability -- --test-threads 2
+	ENVOY=$(ENVOY) cargo test --test examples --test schema -- --test-threads 2
+	$(call each-form,cargo test --test cors_check --test observability -- --test-threads 2)
 
 ## image: the OCI image an Istio WasmPlugin pulls (Dockerfile), with Docker or Buildah
 IMAGE   ?= proxy-wasm-cors:$(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
@@ -106,12 +129,14 @@ image: build
 	fi
 	@echo "built $(IMAGE); push it to your registry and point istio/wasmplugin.yaml's url at it (oci://...)"
 
-## lint: formatting and clippy, for the native core and the Wasm build
+## lint: formatting and clippy: the core and both glues natively, the Wasm glue for wasm32,
+## the module with its test-only feature
 lint:
 	@rustup target list --installed | grep -qx $(WASM_TARGET) || rustup target add $(WASM_TARGET)
-	cargo fmt --check
-	cargo clippy --all-targets -- -D warnings
-	cargo clippy --target $(WASM_TARGET) --lib -- -D warnings
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy -p cors-module --features fault-injection -- -D warnings
+	cargo clippy --target $(WASM_TARGET) -p cors-wasm -- -D warnings
 
 clean:
 	rm -rf target dist .venv fuzz/target bench/empty-filter/target bench/core/target
@@ -121,8 +146,8 @@ clean:
 .PHONY: test-hostile test-fuzz test-soak fuzz fuzz-tools soak
 
 ## test-hostile: hostile requests, bad configurations at start and on an LDS update
-test-hostile: build envoy
-	ENVOY=$(ENVOY) cargo test --test hostile --test bad_config -- --test-threads 2
+test-hostile: build envoy build-module-faulty
+	$(call each-form,cargo test --test hostile --test bad_config -- --test-threads 2)
 
 FUZZ_SECONDS  ?= 60
 FUZZ_TARGETS  := config origin request_headers decision
@@ -158,7 +183,7 @@ SOAK_SECONDS ?= 300
 ## soak: SOAK_SECONDS (default 300) of mixed traffic from wrk through Envoy; asserts answers and memory
 soak: build envoy
 	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk"; exit 1; }
-	ENVOY=$(ENVOY) SOAK_SECONDS=$(SOAK_SECONDS) cargo test --test soak -- --nocapture
+	$(call each-form,SOAK_SECONDS=$(SOAK_SECONDS) cargo test --test soak -- --nocapture)
 
 ## test-soak: the short soak make test runs (30 s)
 test-soak:

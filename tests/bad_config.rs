@@ -8,10 +8,10 @@
 mod common;
 
 use common::envoy::{self, Envoy, Scratch};
+use common::health::Health;
 use common::http::Request;
 use common::run_cases;
 use common::upstream::Upstream;
-use common::vm_health::VmWatch;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -334,7 +334,7 @@ fn runtime_update_with_a_bad_policy_keeps_the_old_one() {
     });
     let envoy =
         Envoy::start(&bootstrap).unwrap_or_else(|log| panic!("Envoy did not start:\n{log}"));
-    let watch = VmWatch::start(&envoy, "cors");
+    let watch = Health::start(&envoy, "cors");
     let port = envoy.port();
     wait_for_stat(&envoy, "listener_manager.lds.update_success", 1);
     let old_answers = vec![

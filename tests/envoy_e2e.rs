@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::cases::{case, check, Case};
 use common::envoy::Envoy;
 use common::http::Request;
 use common::run_cases;
@@ -21,85 +22,6 @@ const CREDENTIALED: &str = r#"{
 
 const PREFLIGHT_VARY: &str =
     "origin, access-control-request-method, access-control-request-headers";
-
-/// One request and what must come back.
-struct Case {
-    name: &'static str,
-    request: Request,
-    host: &'static str,
-    status: u16,
-    /// Every `access-control-*` header of the response, exactly, in order.
-    cors: Vec<(&'static str, String)>,
-    /// The whole `vary` value (lines joined), or `None` for no `vary` at all.
-    vary: Option<&'static str>,
-    /// Whether the request must reach the upstream.
-    upstream: bool,
-}
-
-fn case(name: &'static str, request: Request, status: u16) -> Case {
-    Case {
-        name,
-        request,
-        host: "localhost",
-        status,
-        cors: Vec::new(),
-        vary: None,
-        upstream: true,
-    }
-}
-
-impl Case {
-    fn cors(mut self, headers: &[(&'static str, &str)]) -> Case {
-        self.cors = headers.iter().map(|(n, v)| (*n, v.to_string())).collect();
-        self
-    }
-    fn vary(mut self, vary: &'static str) -> Case {
-        self.vary = Some(vary);
-        self
-    }
-    fn local(mut self) -> Case {
-        self.upstream = false;
-        self
-    }
-    fn host(mut self, host: &'static str) -> Case {
-        self.host = host;
-        self
-    }
-}
-
-fn check(envoy: &Envoy, upstream: &Upstream, case: &Case) -> Result<(), String> {
-    let before = upstream.count();
-    let response = case.request.send_as(envoy.port(), case.host);
-    let reached = upstream.count() > before;
-    let mut problems = Vec::new();
-    if response.status != case.status {
-        problems.push(format!("status {} (want {})", response.status, case.status));
-    }
-    let cors = response.cors_headers();
-    let want: Vec<(String, String)> = case
-        .cors
-        .iter()
-        .map(|(n, v)| (n.to_string(), v.clone()))
-        .collect();
-    if cors != want {
-        problems.push(format!("CORS headers {cors:?} (want {want:?})"));
-    }
-    let vary = response.get("vary");
-    if vary.as_deref() != case.vary {
-        problems.push(format!("vary {vary:?} (want {:?})", case.vary));
-    }
-    if reached != case.upstream {
-        problems.push(format!(
-            "reached upstream: {reached} (want {})",
-            case.upstream
-        ));
-    }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(problems.join("; "))
-    }
-}
 
 fn run(config: &str, cases: &[Case]) -> (Envoy, Upstream) {
     let upstream = Upstream::start();

@@ -8,10 +8,11 @@
 mod common;
 
 use common::envoy::{self, Envoy, Scratch};
+use common::form::Form;
+use common::health::Health;
 use common::http::{send_raw, Request};
 use common::run_cases;
 use common::upstream::Upstream;
-use common::vm_health::VmWatch;
 use serde_json::json;
 
 const CONFIG: &str = r#"{
@@ -391,7 +392,7 @@ fn hostile_envoy(upstream: &Upstream) -> Envoy {
 fn hostile_requests_never_error_nor_leak_access() {
     let upstream = Upstream::start();
     let envoy = hostile_envoy(&upstream);
-    let watch = VmWatch::start(&envoy, "cors");
+    let watch = Health::start(&envoy, "cors");
     let cases: Vec<Hostile> = [
         refused_origins(),
         header_lists(),
@@ -428,15 +429,35 @@ const TRAPPING_MODULE: &str = r#"(module
   (func (export "proxy_on_configure") (param i32 i32) (result i32) (i32.const 1))
   (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) unreachable))"#;
 
-/// The check above would catch a trapped VM: run a module that traps under
-/// both failure policies and see which signs `VmWatch` reports.
+/// The health check above would catch a filter that fails: in the form under
+/// test, make it fail and see which signs `Health` reports.
 #[test]
-fn vm_health_check_catches_a_trapped_vm() {
+fn health_check_catches_a_failing_filter() {
+    match Form::current() {
+        Form::Wasm => trapped_vm_is_caught(),
+        Form::Module => module_panics_are_caught_and_envoy_survives(),
+    }
+}
+
+fn start_with(filter: serde_json::Value, upstream: &Upstream) -> Envoy {
+    Envoy::start(&envoy::bootstrap(
+        vec![envoy::listener(
+            "cors",
+            vec![filter, envoy::router()],
+            envoy::route_to("upstream"),
+        )],
+        vec![envoy::cluster("upstream", upstream.port)],
+    ))
+    .unwrap_or_else(|log| panic!("Envoy did not start:\n{log}"))
+}
+
+/// A module that traps under each failure policy.
+fn trapped_vm_is_caught() {
     let scratch = Scratch::new("trap");
     let wasm = scratch.path("trap.wasm");
     std::fs::write(&wasm, wat::parse_str(TRAPPING_MODULE).unwrap()).unwrap();
     let upstream = Upstream::start();
-    // (failure_policy, a sign VmWatch must report)
+    // (failure_policy, a sign Health must report)
     let policies = [
         (None, "http.cors.downstream_rq_5xx = 2"),
         (Some("FAIL_CLOSED"), "http.cors.downstream_rq_5xx = 2"),
@@ -447,20 +468,8 @@ fn vm_health_check_catches_a_trapped_vm() {
         if let Some(policy) = policy {
             filter["typed_config"]["config"]["failure_policy"] = json!(policy);
         }
-        let envoy = Envoy::start(&envoy::bootstrap(
-            vec![envoy::listener(
-                "cors",
-                vec![filter, envoy::router()],
-                envoy::route_to("upstream"),
-            )],
-            vec![envoy::cluster("upstream", upstream.port)],
-        ))
-        .unwrap_or_else(|log| panic!("Envoy did not start:\n{log}"));
-        let watch = VmWatch::start(&envoy, "cors");
-        assert!(
-            watch.failures(&envoy).is_empty(),
-            "{policy:?}: failures before any request"
-        );
+        let envoy = start_with(filter, &upstream);
+        let watch = Health::start(&envoy, "cors");
         // FAIL_RELOAD reloads the VM on the request after the trap (which traps again).
         for _ in 0..2 {
             let response = Request::get("/").header("origin", APP).send(envoy.port());
@@ -469,13 +478,71 @@ fn vm_health_check_catches_a_trapped_vm() {
         let failures = watch.failures(&envoy);
         assert!(
             failures.iter().any(|f| f.contains(sign)),
-            "{policy:?}: VmWatch missed {sign:?} in {failures:#?}"
+            "{policy:?}: Health missed {sign:?} in {failures:#?}"
         );
         assert!(
             failures
                 .iter()
                 .any(|f| f.contains("failed: Uncaught RuntimeError: unreachable")),
-            "{policy:?}: VmWatch missed the trap's log line in {failures:#?}"
+            "{policy:?}: Health missed the trap's log line in {failures:#?}"
+        );
+    }
+}
+
+/// The module built with its test-only fault injection (`make
+/// build-module-faulty`): a panic in either hook is caught, that request
+/// fails safely (503, or a response without access-control-allow-origin), and
+/// the same Envoy process goes on answering.
+fn module_panics_are_caught_and_envoy_survives() {
+    let faulty = std::env::var_os("CORS_MODULE_FAULTY")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| common::root().join("target/fault-injection/module/libcors.so"));
+    assert!(
+        faulty.exists(),
+        "{} is missing: run `make build-module-faulty`",
+        faulty.display()
+    );
+    let upstream = Upstream::start();
+    let envoy = start_with(common::form::module_filter_from(&faulty, CONFIG), &upstream);
+    let watch = Health::start(&envoy, "cors");
+    let pid = envoy.pid();
+    let faulty_request = |hook: &str| {
+        Request::get("/")
+            .header("origin", APP)
+            .header("x-cors-fault", hook)
+            .send(envoy.port())
+    };
+    let failed = faulty_request("request_headers");
+    assert_eq!(
+        failed.status, 503,
+        "a panic in the request hook answers 503"
+    );
+    assert_eq!(failed.get("access-control-allow-origin"), None);
+    let failed = faulty_request("response_headers");
+    assert_eq!(failed.status, 200, "the upstream's answer passes");
+    assert_eq!(
+        failed.get("access-control-allow-origin"),
+        None,
+        "no origin is granted by a response whose hook panicked"
+    );
+    // The same process answers as before.
+    let after = Request::preflight("/", APP, "PUT").send(envoy.port());
+    assert_eq!(after.status, 204);
+    assert_eq!(
+        after.get("access-control-allow-origin").as_deref(),
+        Some(APP)
+    );
+    assert!(envoy.is_alive(), "Envoy {pid} died");
+    assert_eq!(envoy.pid(), pid);
+    let failures = watch.failures(&envoy);
+    for sign in [
+        "http.cors.downstream_rq_5xx = 1",
+        "panic caught in request_headers: fault injected in request_headers",
+        "panic caught in response_headers: fault injected in response_headers",
+    ] {
+        assert!(
+            failures.iter().any(|f| f.contains(sign)),
+            "Health missed {sign:?} in {failures:#?}"
         );
     }
 }

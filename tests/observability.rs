@@ -49,11 +49,11 @@ fn stat(envoy: &Envoy, outcome: Outcome) -> Option<u64> {
     envoy.stat(&Form::current().stat(outcome.metric()))
 }
 
-/// The counters in `/stats/prometheus`: `cors_<name>{} N`, after its `# TYPE` line.
+/// The counters in `/stats/prometheus`: `<name>{} N`, after its `# TYPE` line.
 fn prometheus(envoy: &Envoy, outcome: Outcome) -> Option<u64> {
     let body = envoy.admin("/stats/prometheus").body;
     let text = String::from_utf8_lossy(&body);
-    let name = outcome.metric().replace('.', "_");
+    let name = Form::current().prometheus(outcome.metric());
     let typed = text.lines().any(|l| l == format!("# TYPE {name} counter"));
     let value = text.lines().find_map(|l| {
         l.strip_prefix(&format!("{name}{{}} "))

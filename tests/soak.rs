@@ -10,9 +10,9 @@
 mod common;
 
 use common::envoy::{self, Envoy};
+use common::health::Health;
 use common::http::Request;
 use common::upstream::Upstream;
-use common::vm_health::VmWatch;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -158,7 +158,7 @@ fn soak_mixed_traffic_keeps_answers_and_memory() {
     );
     let upstream = Upstream::start();
     let envoy = soak_envoy(&upstream);
-    let watch = VmWatch::start(&envoy, "cors");
+    let watch = Health::start(&envoy, "cors");
     let script = common::root().join("tests/soak_mix.lua");
     let url = format!("http://127.0.0.1:{}/", envoy.port());
 

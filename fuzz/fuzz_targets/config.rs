@@ -8,7 +8,7 @@ mod invariants;
 
 use invariants::{check_decision, check_policy, parse_raw_head};
 use libfuzzer_sys::fuzz_target;
-use proxy_wasm_cors::Config;
+use cors_core::Config;
 
 /// Requests every accepted configuration is asked about.
 const REQUESTS: [&[u8]; 6] = [

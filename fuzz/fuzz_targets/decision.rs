@@ -8,8 +8,8 @@ mod invariants;
 
 use invariants::{check_decision, parse_raw_head};
 use libfuzzer_sys::fuzz_target;
-use proxy_wasm_cors::invariants::sample_configs;
-use proxy_wasm_cors::Config;
+use cors_core::invariants::sample_configs;
+use cors_core::Config;
 use std::sync::OnceLock;
 
 fn configs() -> &'static [Config] {

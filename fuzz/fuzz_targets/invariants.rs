@@ -5,9 +5,9 @@
 //! used by the property tests), turned into panics that libFuzzer reports as
 //! crashes with their input, and a raw request head parsed as Envoy does.
 
-use proxy_wasm_cors::decision::RequestHead;
-use proxy_wasm_cors::invariants::{self, OwnedHead};
-use proxy_wasm_cors::{Config, Policy};
+use cors_core::decision::RequestHead;
+use cors_core::invariants::{self, OwnedHead};
+use cors_core::{Config, Policy};
 
 pub fn check_decision(config: &Config, request: &RequestHead<'_>) {
     if let Err(broken) = invariants::check_decision(config, request) {

@@ -5,8 +5,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use proxy_wasm_cors::origin::{self, Origin};
-use proxy_wasm_cors::origin_pattern::{parse_pattern, OriginPattern, OriginSet};
+use cors_core::origin::{self, Origin};
+use cors_core::origin_pattern::{parse_pattern, OriginPattern, OriginSet};
 
 /// A realistic list every input is also checked against.
 const LISTED: [&str; 6] = [

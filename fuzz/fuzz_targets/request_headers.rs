@@ -4,8 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use proxy_wasm_cors::header_list::{HeaderSet, MAX_LIST_LEN, MAX_NAMES};
-use proxy_wasm_cors::token::is_token;
+use cors_core::header_list::{HeaderSet, MAX_LIST_LEN, MAX_NAMES};
+use cors_core::token::is_token;
 
 const LISTED: [&str; 4] = ["content-type", "x-a", "x-requested-with", "authorization"];
 

@@ -163,6 +163,16 @@ impl Envoy {
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
     }
+
+    /// Whether the process this `Envoy` started still runs (not exited, not
+    /// a zombie): a crash in a dynamic module would end it.
+    pub fn is_alive(&self) -> bool {
+        let stat = fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
+        // `pid (comm) STATE ...`: the state follows the last `)`.
+        stat.rsplit_once(')')
+            .and_then(|(_, rest)| rest.trim_start().chars().next())
+            .is_some_and(|state| state != 'Z' && state != 'X')
+    }
 }
 
 impl Drop for Envoy {
@@ -178,13 +188,10 @@ fn spawn(scratch: &Scratch, config: &Path, admin_path: &Path, extra_args: &[&str
     command
         .arg("-c")
         .arg(config)
-        .args([
-            "--concurrency",
-            "1",
-            "--disable-hot-restart",
-            "--log-level",
-            "info",
-        ])
+        // The module runs on every worker thread at once (the plugin has one
+        // VM per worker): its suites run with two workers.
+        .args(["--concurrency", super::form::Form::current().concurrency()])
+        .args(["--disable-hot-restart", "--log-level", "info"])
         .arg("--admin-address-path")
         .arg(admin_path)
         .args(extra_args)

@@ -31,6 +31,15 @@ impl Form {
         }
     }
 
+    /// Envoy's worker threads in the suites: the module's code runs on all
+    /// of them at once, so its suites use two.
+    pub fn concurrency(self) -> &'static str {
+        match self {
+            Form::Wasm => "1",
+            Form::Module => "2",
+        }
+    }
+
     /// The built artifact: `CORS_WASM` / `CORS_MODULE` override `dist/`.
     pub fn artifact(self) -> PathBuf {
         let (var, file) = match self {
@@ -66,6 +75,17 @@ impl Form {
         }
     }
 
+    /// A counter's name in `/stats/prometheus`: `cors_preflight_allowed` for
+    /// the plugin, `envoy_dynamicmodulescustom_cors_preflight_allowed` for the
+    /// module.
+    pub fn prometheus(self, metric: &str) -> String {
+        let name = metric.replace('.', "_");
+        match self {
+            Form::Wasm => name,
+            Form::Module => format!("envoy_dynamicmodulescustom_{name}"),
+        }
+    }
+
     /// Envoy's arguments for this form's log lines at debug level.
     pub fn debug_log_args(self) -> [&'static str; 2] {
         match self {
@@ -85,11 +105,12 @@ impl Form {
             return None;
         }
         let message = match self {
-            // `... wasm log cors cors: MESSAGE`
-            Form::Wasm => line.split_once("wasm log").map(|(_, rest)| rest)?,
-            Form::Module => line,
+            // `[wasm] ... wasm log cors cors: MESSAGE`
+            Form::Wasm => line.split_once("wasm log")?.1.split_once(": ")?.1,
+            // `[dynamic_modules] [:] cors: MESSAGE`
+            Form::Module => line.split_once("] cors: ")?.1,
         };
-        message.split_once(": ").map(|(_, m)| m.to_string())
+        Some(message.to_string())
     }
 }
 
@@ -126,6 +147,21 @@ pub fn module_filter_from(module: &Path, config_json: &str) -> Value {
                 "@type": "type.googleapis.com/google.protobuf.StringValue",
                 "value": config_json
             }
+        }
+    })
+}
+
+/// The module's policy for one route or virtual host: the value of
+/// `typed_per_filter_config["envoy.filters.http.dynamic_modules"]`, the same
+/// JSON as the filter's own configuration, which it replaces there.
+pub fn module_per_route(config_json: &str) -> Value {
+    json!({
+        "@type": "type.googleapis.com/envoy.extensions.filters.http.dynamic_modules.v3.DynamicModuleFilterPerRoute",
+        "dynamic_module_config": {"module": {"local": {"filename": Form::Module.artifact().to_string_lossy()}}},
+        "filter_name": "cors",
+        "filter_config": {
+            "@type": "type.googleapis.com/google.protobuf.StringValue",
+            "value": config_json
         }
     })
 }

@@ -3,12 +3,13 @@
 //! receives, and a raw HTTP/1.1 client that can send any bytes.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod cases;
 pub mod envoy;
 pub mod examples;
 pub mod form;
+pub mod health;
 pub mod http;
 pub mod upstream;
-pub mod vm_health;
 
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;

@@ -34,13 +34,14 @@ pub struct ConfigRef {
 
 impl ConfigRef {
     /// Parses a configuration, logging every error (field and value) when it
-    /// is refused, as the Wasm form does.
+    /// is refused, as the Wasm form does; `what` says where it comes from
+    /// (`""`: the filter's own).
     fn parse(what: &str, name: &[u8], bytes: &[u8]) -> Option<ConfigRef> {
         if name != b"cors" {
             log(
                 Level::Error,
                 &format!(
-                    "{what}: unknown filter_name {:?}; this module has one filter, \"cors\"",
+                    "{what}unknown filter_name {:?}; this module has one filter, \"cors\"",
                     String::from_utf8_lossy(name)
                 ),
             );
@@ -48,20 +49,20 @@ impl ConfigRef {
         }
         match Plugin::parse(bytes) {
             Ok(plugin) => {
-                log(Level::Info, &format!("{what}: {}", plugin.accepted_line()));
+                log(Level::Info, &format!("{what}{}", plugin.accepted_line()));
                 Some(ConfigRef {
                     plugin: Arc::new(plugin),
                 })
             }
             Err(errors) => {
-                log(Level::Error, &format!("{what}: {errors}"));
+                log(Level::Error, &format!("{what}{errors}"));
                 None
             }
         }
     }
 
     pub fn per_route(name: &[u8], bytes: &[u8]) -> Option<ConfigRef> {
-        ConfigRef::parse("per-route configuration", name, bytes)
+        ConfigRef::parse("per-route ", name, bytes)
     }
 }
 
@@ -74,7 +75,7 @@ pub struct FilterConfig {
 
 impl FilterConfig {
     pub fn new(envoy: &EnvoyConfig, name: &[u8], bytes: &[u8]) -> Option<FilterConfig> {
-        let config = ConfigRef::parse("configuration", name, bytes)?;
+        let config = ConfigRef::parse("", name, bytes)?;
         // Counters can be defined only now, while Envoy configures the filter.
         let counters = counter_names().map(|name| envoy.define_counter(name));
         Some(FilterConfig { config, counters })
@@ -123,6 +124,8 @@ impl Filter {
 
     /// Returns `true` when the request was answered locally.
     pub fn on_request_headers(&mut self, stream: &Stream) -> bool {
+        #[cfg(feature = "fault-injection")]
+        inject_fault(stream, "request_headers");
         if let Some(route) = stream.route_config() {
             self.plugin = Arc::clone(&route.plugin);
         }
@@ -162,6 +165,8 @@ impl Filter {
     }
 
     pub fn on_response_headers(&mut self, stream: &Stream) {
+        #[cfg(feature = "fault-injection")]
+        inject_fault(stream, "response_headers");
         let State::Actual { rule, allowed } = self.state else {
             return;
         };
@@ -182,5 +187,14 @@ impl Filter {
                 stream.add_response_header(VARY, b"origin");
             }
         }
+    }
+}
+
+/// The `fault-injection` feature's panic (see Cargo.toml): tests only.
+#[cfg(feature = "fault-injection")]
+#[allow(clippy::panic)]
+fn inject_fault(stream: &Stream, hook: &str) {
+    if stream.request_header("x-cors-fault") == Some(hook.as_bytes()) {
+        panic!("fault injected in {hook}");
     }
 }

@@ -1,5 +1,7 @@
-//! Did a Wasm VM fail? A panic in the plugin traps its VM; what Envoy then
-//! shows depends on the plugin's `failure_policy`, so every sign is checked:
+//! Did the filter fail? What that looks like depends on the form:
+//!
+//! The Wasm plugin: a panic traps its VM; what Envoy then shows depends on the
+//! plugin's `failure_policy`, so every sign is checked:
 //! - every policy: the request gets a 5xx (`http.<prefix>.downstream_rq_5xx`)
 //!   and the log says `Function: proxy_on_... failed: Uncaught RuntimeError`;
 //! - `FAIL_CLOSED` (the default): no `wasm.*` stat moves at all, and every later
@@ -8,35 +10,46 @@
 //!   counts the reload. (`wasm.envoy.wasm.runtime.v8.created` grows then too,
 //!   but also on every configuration update, so it proves nothing.)
 //!
-//! `hostile.rs` proves this check catches a VM that really traps.
+//! The dynamic module: a panic that escaped would kill the Envoy process; one
+//! caught by the module's net logs `panic caught` and answers 503. So: the
+//! process that started is still running, plus the same 5xx and log checks.
+//!
+//! `hostile.rs` proves this check catches a filter that really fails, in each form.
 
 use super::envoy::Envoy;
 
-/// Log lines only a failing VM writes: a trap, or a Rust panic message.
-const FAILURE_LINES: [&str; 2] = ["failed: Uncaught", "panicked at"];
+/// Log lines only a failing filter writes: a trap, a Rust panic message, the
+/// module's panic net.
+const FAILURE_LINES: [&str; 3] = ["failed: Uncaught", "panicked at", "panic caught"];
 
-pub struct VmWatch {
+pub struct Health {
     prefix: String,
 }
 
-impl VmWatch {
+impl Health {
     /// Watches a fresh Envoy; `stat_prefix` is the HTTP connection manager's.
-    pub fn start(envoy: &Envoy, stat_prefix: &str) -> VmWatch {
-        let watch = VmWatch {
+    pub fn start(envoy: &Envoy, stat_prefix: &str) -> Health {
+        let watch = Health {
             prefix: stat_prefix.to_string(),
         };
         let before = watch.failures(envoy);
         assert!(
             before.is_empty(),
-            "a Wasm VM failed before the test:\n  {}",
+            "the filter failed before the test:\n  {}",
             before.join("\n  ")
         );
         watch
     }
 
-    /// Every sign of a failed VM since the baseline, empty when none.
+    /// Every sign of a failed filter since the baseline, empty when none.
     pub fn failures(&self, envoy: &Envoy) -> Vec<String> {
         let mut found = Vec::new();
+        if !envoy.is_alive() {
+            // Nothing else can be asked of a dead Envoy.
+            found.push(format!("the Envoy process {} is gone", envoy.pid()));
+            found.extend(log_failures(envoy));
+            return found;
+        }
         let five_xx = format!("http.{}.downstream_rq_5xx", self.prefix);
         match envoy.stat(&five_xx) {
             Some(0) => {}
@@ -48,12 +61,7 @@ impl VmWatch {
                 found.push(format!("{name} = {value}"));
             }
         }
-        let log = envoy.log();
-        for line in log.lines() {
-            if FAILURE_LINES.iter().any(|sign| line.contains(sign)) {
-                found.push(format!("log: {line}"));
-            }
-        }
+        found.extend(log_failures(envoy));
         found
     }
 
@@ -61,8 +69,17 @@ impl VmWatch {
         let failures = self.failures(envoy);
         assert!(
             failures.is_empty(),
-            "a Wasm VM failed:\n  {}",
+            "the filter failed:\n  {}",
             failures.join("\n  ")
         );
     }
+}
+
+fn log_failures(envoy: &Envoy) -> Vec<String> {
+    envoy
+        .log()
+        .lines()
+        .filter(|line| FAILURE_LINES.iter().any(|sign| line.contains(sign)))
+        .map(|line| format!("log: {line}"))
+        .collect()
 }

@@ -1,0 +1,86 @@
+//! A table of requests and exactly what must come back (status, every
+//! `access-control-*` header in order, the whole `vary`, whether the upstream
+//! was reached), checked against a real Envoy.
+
+use super::envoy::Envoy;
+use super::http::Request;
+use super::upstream::Upstream;
+
+/// One request and what must come back.
+pub struct Case {
+    pub name: &'static str,
+    pub request: Request,
+    pub host: &'static str,
+    pub status: u16,
+    /// Every `access-control-*` header of the response, exactly, in order.
+    pub cors: Vec<(&'static str, String)>,
+    /// The whole `vary` value (lines joined), or `None` for no `vary` at all.
+    pub vary: Option<&'static str>,
+    /// Whether the request must reach the upstream.
+    pub upstream: bool,
+}
+
+pub fn case(name: &'static str, request: Request, status: u16) -> Case {
+    Case {
+        name,
+        request,
+        host: "localhost",
+        status,
+        cors: Vec::new(),
+        vary: None,
+        upstream: true,
+    }
+}
+
+impl Case {
+    pub fn cors(mut self, headers: &[(&'static str, &str)]) -> Case {
+        self.cors = headers.iter().map(|(n, v)| (*n, v.to_string())).collect();
+        self
+    }
+    pub fn vary(mut self, vary: &'static str) -> Case {
+        self.vary = Some(vary);
+        self
+    }
+    pub fn local(mut self) -> Case {
+        self.upstream = false;
+        self
+    }
+    pub fn host(mut self, host: &'static str) -> Case {
+        self.host = host;
+        self
+    }
+}
+
+pub fn check(envoy: &Envoy, upstream: &Upstream, case: &Case) -> Result<(), String> {
+    let before = upstream.count();
+    let response = case.request.send_as(envoy.port(), case.host);
+    let reached = upstream.count() > before;
+    let mut problems = Vec::new();
+    if response.status != case.status {
+        problems.push(format!("status {} (want {})", response.status, case.status));
+    }
+    let cors = response.cors_headers();
+    let want: Vec<(String, String)> = case
+        .cors
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.clone()))
+        .collect();
+    if cors != want {
+        problems.push(format!("CORS headers {cors:?} (want {want:?})"));
+    }
+    let vary = response.get("vary");
+    if vary.as_deref() != case.vary {
+        problems.push(format!("vary {vary:?} (want {:?})", case.vary));
+    }
+    if reached != case.upstream {
+        problems.push(format!(
+            "reached upstream: {reached} (want {})",
+            case.upstream
+        ));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("; "))
+    }
+}
