@@ -62,13 +62,22 @@ $(CURDIR)/.venv/envoy-%/bin/envoy:
 	@$@ --version
 
 ## run: the demo — Envoy with the plugin on 127.0.0.1:10000 in front of a demo upstream
-run: build envoy
+run: build-wasm envoy
 	@echo "Envoy with the CORS plugin: http://127.0.0.1:10000 (admin: http://127.0.0.1:9901). Ctrl-C stops it."
 	@echo "In another terminal, try:"
 	@echo
 	@sed 's/^/    /' envoy/demo-requests.sh
 	@echo
 	exec $(ENVOY) -c envoy/envoy.yaml --concurrency 1 --disable-hot-restart --log-level warn --component-log-level wasm:info
+
+## run-native: the same demo with the dynamic module (dist/libcors.so) instead of the Wasm plugin
+run-native: build-module envoy
+	@echo "Envoy with the CORS dynamic module: http://127.0.0.1:10000 (admin: http://127.0.0.1:9901). Ctrl-C stops it."
+	@echo "In another terminal, try:"
+	@echo
+	@sed 's/^/    /' envoy/demo-requests.sh
+	@echo
+	exec $(ENVOY) -c envoy/native.yaml --concurrency 2 --disable-hot-restart --log-level warn --component-log-level dynamic_modules:info
 
 ## test: lint, unit and property tests of the core, then, for each form (Wasm plugin, dynamic module):
 ## the Envoy end-to-end suites on every Envoy of the matrix, hostile traffic and bad configurations,

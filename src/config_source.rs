@@ -1,6 +1,7 @@
 //! Finds the plugin's configuration where operators write it: the plugin's own
 //! JSON, an Envoy configuration (bootstrap, LDS or ECDS file; YAML or JSON)
-//! with the Wasm filter, or an Istio `WasmPlugin`. Native only: `cors-check`
+//! with the Wasm filter or the dynamic module (its filter config and its
+//! per-route policies), or an Istio `WasmPlugin`. Native only: `cors-check`
 //! and the tests read files; the plugin never does.
 
 use serde::Deserialize;
@@ -8,6 +9,13 @@ use serde_json::Value;
 
 /// The type of the Wasm HTTP filter's configuration in Envoy.
 pub const WASM_FILTER_TYPE: &str = "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm";
+/// The dynamic module's filter, and its per-route configuration.
+pub const MODULE_FILTER_TYPE: &str =
+    "type.googleapis.com/envoy.extensions.filters.http.dynamic_modules.v3.DynamicModuleFilter";
+pub const MODULE_PER_ROUTE_TYPE: &str =
+    "type.googleapis.com/envoy.extensions.filters.http.dynamic_modules.v3.DynamicModuleFilterPerRoute";
+/// The module's name for its filter (`filter_name`).
+pub const MODULE_FILTER_NAME: &str = "cors";
 /// The only `configuration` type whose bytes are the JSON text itself.
 pub const STRING_VALUE_TYPE: &str = "type.googleapis.com/google.protobuf.StringValue";
 
@@ -67,7 +75,7 @@ pub fn find(text: &str) -> Result<Vec<Found>, String> {
         ));
     }
     if found.is_empty() {
-        return Err("holds no configuration of this plugin: expected the plugin's JSON, an Envoy configuration with an envoy.filters.http.wasm filter, or an Istio WasmPlugin".to_string());
+        return Err("holds no configuration of this plugin: expected the plugin's JSON, an Envoy configuration with an envoy.filters.http.wasm or envoy.filters.http.dynamic_modules filter, or an Istio WasmPlugin".to_string());
     }
     Ok(found)
 }
@@ -83,7 +91,9 @@ fn walk(value: &Value, path: &str, found: &mut Vec<Found>, files: &mut Vec<Strin
             {
                 files.push(file.to_string());
             }
-            if let Some(json) = wasm_filter_configuration(value) {
+            if let Some(json) =
+                wasm_filter_configuration(value).or_else(|| module_filter_configuration(value))
+            {
                 found.push(Found {
                     location: path.to_string(),
                     json,
@@ -152,6 +162,33 @@ fn wasm_filter_configuration(value: &Value) -> Option<Result<String, String>> {
     })
 }
 
+/// The policy JSON of the dynamic module's filter or per-route configuration
+/// (`filter_name: cors`): a `StringValue` arrives as its text, a `Struct` as
+/// its JSON.
+fn module_filter_configuration(value: &Value) -> Option<Result<String, String>> {
+    let is_module = matches!(
+        value["@type"].as_str(),
+        Some(MODULE_FILTER_TYPE | MODULE_PER_ROUTE_TYPE)
+    );
+    // `per_route_config_name`: the field's name before Envoy 1.40.
+    let name = value
+        .get("filter_name")
+        .or_else(|| value.get("per_route_config_name"));
+    if !is_module || name.and_then(Value::as_str) != Some(MODULE_FILTER_NAME) {
+        return None;
+    }
+    let config = &value["filter_config"];
+    Some(match config["@type"].as_str() {
+        None if config.is_null() => Ok(String::new()),
+        Some(STRING_VALUE_TYPE) => Ok(config["value"].as_str().unwrap_or("").to_string()),
+        Some(t) if t.ends_with("google.protobuf.Struct") => Ok(config["value"].to_string()),
+        other => Err(format!(
+            "filter_config has \"@type\": {}; write the policy's JSON in a {STRING_VALUE_TYPE} (its \"value\")",
+            other.map_or("(none)".to_string(), |t| format!("{t:?}"))
+        )),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,6 +236,41 @@ static_resources:
         let as_json: Value = serde_norway::from_str(yaml).unwrap();
         let found_json = find(&as_json.to_string()).unwrap();
         assert_eq!(found_json, found);
+    }
+
+    #[test]
+    fn dynamic_module_filter_and_per_route_policies() {
+        let yaml = r#"
+- "@type": type.googleapis.com/envoy.extensions.filters.http.dynamic_modules.v3.DynamicModuleFilter
+  dynamic_module_config: {name: cors}
+  filter_name: cors
+  filter_config:
+    "@type": type.googleapis.com/google.protobuf.StringValue
+    value: '{"allow_origins": ["https://a.example"]}'
+- "@type": type.googleapis.com/envoy.extensions.filters.http.dynamic_modules.v3.DynamicModuleFilterPerRoute
+  per_route_config_name: cors
+  filter_config:
+    "@type": type.googleapis.com/google.protobuf.Struct
+    value: {allow_origins: ["https://b.example"]}
+- "@type": type.googleapis.com/envoy.extensions.filters.http.dynamic_modules.v3.DynamicModuleFilter
+  filter_name: another-module
+- "@type": type.googleapis.com/envoy.extensions.filters.http.dynamic_modules.v3.DynamicModuleFilterPerRoute
+  filter_name: cors
+  filter_config: {"@type": type.googleapis.com/google.protobuf.BytesValue, value: e30=}
+"#;
+        let found = find(yaml).unwrap();
+        let json: Vec<_> = found
+            .iter()
+            .map(|f| (f.location.as_str(), f.json.clone()))
+            .collect();
+        assert_eq!(
+            json,
+            vec![
+                ("[0]", Ok(r#"{"allow_origins": ["https://a.example"]}"#.to_string())),
+                ("[1]", Ok(r#"{"allow_origins":["https://b.example"]}"#.to_string())),
+                ("[3]", Err("filter_config has \"@type\": \"type.googleapis.com/google.protobuf.BytesValue\"; write the policy's JSON in a type.googleapis.com/google.protobuf.StringValue (its \"value\")".to_string())),
+            ]
+        );
     }
 
     #[test]

@@ -1,12 +1,15 @@
-//! The demo `make run` starts (envoy/envoy.yaml) and the README's quickstart:
-//! the curl commands `make run` prints are the README's, and running them
-//! against the demo prints exactly what the README shows (dates aside).
+//! The demo `make run` starts (envoy/envoy.yaml; `make run-native`:
+//! envoy/native.yaml, the same with the dynamic module) and the README's
+//! quickstart: the curl commands both print are the README's, and running them
+//! against the demo of the form under test prints exactly what the README
+//! shows (dates aside).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
 use common::envoy::{Envoy, Scratch};
 use common::examples::{self, free_port};
+use common::form::Form;
 use std::fs;
 use std::process::Command;
 
@@ -56,7 +59,7 @@ fn readme_commands_are_the_ones_make_run_prints() {
 fn readme_quickstart_output_is_what_the_demo_answers() {
     // The demo's own file, on free ports instead of 10000/10001/9901.
     let (front, upstream) = (free_port(), free_port());
-    let yaml = fs::read_to_string(common::root().join("envoy/envoy.yaml"))
+    let yaml = fs::read_to_string(common::root().join(Form::current().demo_config()))
         .unwrap()
         .replace("port_value: 10000", &format!("port_value: {front}"))
         .replace("port_value: 10001", &format!("port_value: {upstream}"))

@@ -10,11 +10,17 @@ use std::net::TcpListener;
 use std::path::Path;
 
 /// Envoy configurations Envoy can start from the repository root.
-pub const ENVOY_EXAMPLES: [&str; 3] = ["envoy/envoy.yaml", "envoy/rules.yaml", "envoy/ecds.yaml"];
+pub const ENVOY_EXAMPLES: [&str; 4] = [
+    "envoy/envoy.yaml",
+    "envoy/native.yaml",
+    "envoy/rules.yaml",
+    "envoy/ecds.yaml",
+];
 
 /// Every example file that holds a plugin configuration.
-pub const CONFIG_FILES: [&str; 5] = [
+pub const CONFIG_FILES: [&str; 6] = [
     "envoy/envoy.yaml",
+    "envoy/native.yaml",
     "envoy/rules.yaml",
     "envoy/ecds/cors-filter.yaml",
     "istio/wasmplugin.yaml",

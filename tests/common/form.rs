@@ -31,6 +31,15 @@ impl Form {
         }
     }
 
+    /// The demo's configuration: what `make run` (Wasm) or `make run-native`
+    /// (module) starts. Both answer the README's three commands alike.
+    pub fn demo_config(self) -> &'static str {
+        match self {
+            Form::Wasm => "envoy/envoy.yaml",
+            Form::Module => "envoy/native.yaml",
+        }
+    }
+
     /// Envoy's worker threads in the suites: the module's code runs on all
     /// of them at once, so its suites use two.
     pub fn concurrency(self) -> &'static str {
