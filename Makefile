@@ -155,7 +155,7 @@ lint:
 	cargo clippy --target $(WASM_TARGET) -p cors-wasm -- -D warnings
 
 clean:
-	rm -rf target dist .venv fuzz/target bench/empty-filter/target bench/core/target
+	rm -rf target dist .venv fuzz/target bench/empty-filter/target bench/empty-module/target bench/core/target
 
 # ---------------------------------------------------------------- robustness
 
@@ -222,10 +222,14 @@ BENCH_FIXTURE := bench/empty-filter/target/$(WASM_TARGET)/release/cors_bench_emp
 bench-fixture:
 	cargo build --release --target $(WASM_TARGET) --manifest-path bench/empty-filter/Cargo.toml
 	@echo "built $(BENCH_FIXTURE) ($$(stat -c %s $(BENCH_FIXTURE)) bytes)"
+	cargo build --release --manifest-path bench/empty-module/Cargo.toml
+	@echo "built bench/empty-module/target/release/libempty_module.so"
 
 ## test-bench: what `make test` checks of the bench: zero allocations per decision, the fixture builds
 test-bench: bench-fixture
 	cargo fmt --check --manifest-path bench/empty-filter/Cargo.toml
 	cargo fmt --check --manifest-path bench/core/Cargo.toml
+	cargo fmt --check --manifest-path bench/empty-module/Cargo.toml
+	cargo clippy --manifest-path bench/empty-module/Cargo.toml -- -D warnings
 	cargo clippy --target $(WASM_TARGET) --manifest-path bench/empty-filter/Cargo.toml -- -D warnings
 	cargo test --test decision_allocations

@@ -1,5 +1,6 @@
-//! `make bench`: the plugin in a real Envoy, side by side with no CORS filter,
-//! Envoy's native CORS filter and an empty Proxy-Wasm filter (the Wasm floor).
+//! `make bench`: both forms of the filter in a real Envoy (the Proxy-Wasm
+//! plugin and the dynamic module), side by side with no CORS filter, Envoy's
+//! native CORS filter and an empty Proxy-Wasm filter (the Wasm floor).
 //!
 //! One Envoy under test (`--concurrency 1`) has one listener per contender,
 //! all routed to one loopback upstream (a second Envoy answering with a
@@ -17,8 +18,8 @@
 //! `BENCH_CONNECTIONS` (16), `BENCH_CALLGRIND_REQUESTS` (300; 0 skips
 //! callgrind), `BENCH_QUIET_WAIT` seconds to wait for the other processes on
 //! the machine to go quiet before starting (0), `BENCH_DOC`
-//! (docs/benchmarks.md; `-` writes nothing), `ENVOY`, `CORS_WASM`,
-//! `BENCH_EMPTY_WASM`. The whole run is bounded by `BENCH_MAX_SECONDS` (1200).
+//! (docs/benchmarks.md; `-` writes nothing), `ENVOY`, `CORS_WASM`, `CORS_MODULE`,
+//! `BENCH_EMPTY_WASM`, `BENCH_EMPTY_MODULE`. The whole run is bounded by `BENCH_MAX_SECONDS` (1200).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "../tests/common/mod.rs"]
@@ -96,8 +97,12 @@ enum Contender {
     /// The fixture answering every request with the plugin's preflight reply,
     /// prebuilt: the cheapest possible Wasm local reply.
     EmptyReply,
-    /// proxy-wasm-cors.
+    /// The empty dynamic module: what any dynamic module costs.
+    EmptyModule,
+    /// proxy-wasm-cors, the Proxy-Wasm plugin.
     Plugin,
+    /// proxy-wasm-cors, the dynamic module: the same core, natively.
+    Module,
 }
 
 impl Contender {
@@ -107,7 +112,9 @@ impl Contender {
             Contender::Native => "native",
             Contender::Empty => "empty-wasm",
             Contender::EmptyReply => "empty-wasm-reply",
+            Contender::EmptyModule => "empty-module",
             Contender::Plugin => "plugin",
+            Contender::Module => "module",
         }
     }
 
@@ -117,7 +124,9 @@ impl Contender {
             Contender::Native => "Envoy's native CORS filter (`envoy.filters.http.cors`), same policy",
             Contender::Empty => "empty Proxy-Wasm filter (bench/empty-filter): no host call",
             Contender::EmptyReply => "empty Proxy-Wasm filter sending the same preflight answer, prebuilt, with one host call and no header read: the cheapest Wasm local reply",
-            Contender::Plugin => "proxy-wasm-cors (dist/cors.wasm)",
+            Contender::EmptyModule => "empty dynamic module (bench/empty-module): every hook empty, no callback",
+            Contender::Plugin => "proxy-wasm-cors, the Proxy-Wasm plugin (dist/cors.wasm)",
+            Contender::Module => "proxy-wasm-cors, the dynamic module (dist/libcors.so): the same core and policy, natively",
         }
     }
 }
@@ -147,7 +156,9 @@ impl Workload {
             Contender::None,
             Contender::Native,
             Contender::Empty,
+            Contender::EmptyModule,
             Contender::Plugin,
+            Contender::Module,
         ];
         if self == Workload::Preflight {
             all.insert(3, Contender::EmptyReply);
@@ -193,9 +204,13 @@ end
     fn expect(self, contender: Contender, response: &Response) -> Result<(), String> {
         let acao = response.get("access-control-allow-origin");
         let (status, acao_want): (u16, Option<&str>) = match (self, contender) {
-            (Workload::Actual, Contender::None | Contender::Empty) => (200, None),
+            (Workload::Actual, Contender::None | Contender::Empty | Contender::EmptyModule) => {
+                (200, None)
+            }
             (Workload::Actual, _) => (200, Some(ORIGIN)),
-            (Workload::Preflight, Contender::None | Contender::Empty) => (200, None),
+            (Workload::Preflight, Contender::None | Contender::Empty | Contender::EmptyModule) => {
+                (200, None)
+            }
             (Workload::Preflight, Contender::Native) => (200, Some(ORIGIN)),
             (Workload::Preflight, _) => (204, Some(ORIGIN)),
             (Workload::NoOrigin, _) => (200, None),
@@ -250,7 +265,9 @@ struct Settings {
     callgrind_requests: usize,
     doc: Option<PathBuf>,
     plugin_wasm: PathBuf,
+    module: PathBuf,
     empty_wasm: PathBuf,
+    empty_module: PathBuf,
 }
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -275,12 +292,18 @@ impl Settings {
             callgrind_requests: env_or("BENCH_CALLGRIND_REQUESTS", 300),
             doc: (doc != "-").then(|| root.join(doc)),
             plugin_wasm: common::wasm_path(),
+            module: common::form::Form::Module.artifact(),
             empty_wasm: std::env::var_os("BENCH_EMPTY_WASM")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| {
                     root.join(
                         "bench/empty-filter/target/wasm32-wasip1/release/cors_bench_empty_filter.wasm",
                     )
+                }),
+            empty_module: std::env::var_os("BENCH_EMPTY_MODULE")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| {
+                    root.join("bench/empty-module/target/release/libempty_module.so")
                 }),
         }
     }
@@ -292,6 +315,7 @@ fn main() {
     for (path, how) in [
         (&settings.plugin_wasm, "make build"),
         (&settings.empty_wasm, "make bench-fixture"),
+        (&settings.empty_module, "make bench-fixture"),
     ] {
         assert!(path.exists(), "{} is missing: run `{how}`", path.display());
     }
@@ -478,6 +502,8 @@ fn main() {
 
 fn bootstrap_under_test(settings: &Settings, upstream_port: u16) -> Value {
     let plugin = common::form::wasm_filter_from(&settings.plugin_wasm, PLUGIN_CONFIG);
+    let module = common::form::module_filter_from(&settings.module, PLUGIN_CONFIG);
+    let empty_module = common::form::module_filter_from(&settings.empty_module, "");
     let empty = common::form::wasm_filter_from(&settings.empty_wasm, "");
     let mut reply = String::from("reply 204\n");
     for (name, value) in PREFLIGHT_ANSWER {
@@ -506,8 +532,18 @@ fn bootstrap_under_test(settings: &Settings, upstream_port: u16) -> Value {
             envoy::route_to("upstream"),
         ),
         envoy::listener(
+            "empty-module",
+            vec![empty_module, envoy::router()],
+            envoy::route_to("upstream"),
+        ),
+        envoy::listener(
             "plugin",
             vec![plugin, envoy::router()],
+            envoy::route_to("upstream"),
+        ),
+        envoy::listener(
+            "module",
+            vec![module, envoy::router()],
             envoy::route_to("upstream"),
         ),
     ];
@@ -719,9 +755,11 @@ impl Report<'_> {
         let _ = writeln!(out, "- {}; {}", self.wrk_version, self.rustc_version);
         let _ = writeln!(
             out,
-            "- plugin `dist/cors.wasm`: {} bytes; fixture: {} bytes",
+            "- plugin `dist/cors.wasm`: {} bytes; module `dist/libcors.so`: {} bytes; fixtures: {} bytes (Wasm), {} bytes (module)",
             file_size(&s.plugin_wasm),
-            file_size(&s.empty_wasm)
+            file_size(&s.module),
+            file_size(&s.empty_wasm),
+            file_size(&s.empty_module)
         );
         let _ = writeln!(
             out,
@@ -750,8 +788,11 @@ impl Report<'_> {
         let _ = writeln!(out);
         let _ = writeln!(out, "{title}:");
         let _ = writeln!(out);
-        let _ = writeln!(out, "| Workload | plugin/native | plugin/empty-wasm | plugin/empty-wasm-reply | native/none |");
-        let _ = writeln!(out, "| --- | ---: | ---: | ---: | ---: |");
+        let _ = writeln!(out, "| Workload | module/native | module/empty-module | empty-module/none | plugin/native | plugin/empty-wasm | plugin/empty-wasm-reply | native/none |");
+        let _ = writeln!(
+            out,
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+        );
         for w in Workload::ALL {
             let r = |a, b| match (speed(w, a), speed(w, b)) {
                 (Some(a), Some(b)) => format!("{:.3}", a / b),
@@ -764,8 +805,11 @@ impl Report<'_> {
             };
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {reply} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {reply} | {} |",
                 w.name(),
+                r(Contender::Module, Contender::Native),
+                r(Contender::Module, Contender::EmptyModule),
+                r(Contender::EmptyModule, Contender::None),
                 r(Contender::Plugin, Contender::Native),
                 r(Contender::Plugin, Contender::Empty),
                 r(Contender::Native, Contender::None),

@@ -119,6 +119,15 @@ impl<'a> Decision<'a> {
         }
     }
 
+    /// Whether the decision refused something (a preflight, or an actual
+    /// request's origin): those are the decisions with a debug line.
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self.outcome(),
+            Some(Outcome::PreflightRejected(_) | Outcome::ActualDisallowed)
+        )
+    }
+
     /// The headers of a local reply.
     pub fn reply_headers(&self) -> Option<HeaderPlan<'a>> {
         match *self {

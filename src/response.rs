@@ -169,6 +169,18 @@ pub const MANAGED: [&str; 7] = [
     MAX_AGE,
 ];
 
+/// Where a response header name stands in `MANAGED`, if it is one: for a
+/// host that reads all of a response's headers at once.
+pub fn managed_index(name: &[u8]) -> Option<usize> {
+    // Every managed name is `access-control-` and more: most names fail here.
+    if name.len() < 22 || !name.starts_with(b"access-control-") {
+        return None;
+    }
+    MANAGED
+        .iter()
+        .position(|m| name.eq_ignore_ascii_case(m.as_bytes()))
+}
+
 /// What to do to the upstream's response to an actual (non-preflight) request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ActualPlan<'a> {
@@ -233,6 +245,27 @@ mod tests {
                 (name, value)
             })
             .collect()
+    }
+
+    #[test]
+    fn managed_names_are_found_by_index() {
+        for (i, name) in MANAGED.iter().enumerate() {
+            assert_eq!(managed_index(name.as_bytes()), Some(i), "{name}");
+            assert_eq!(
+                managed_index(name.to_uppercase().as_bytes()),
+                Some(i),
+                "{name}"
+            );
+        }
+        for other in [
+            "vary",
+            "access-control-request-method",
+            "access-control-allow-originx",
+            "",
+            "content-type",
+        ] {
+            assert_eq!(managed_index(other.as_bytes()), None, "{other}");
+        }
     }
 
     #[test]

@@ -13,11 +13,17 @@
 
 use crate::filter::{ConfigRef, Filter, FilterConfig, Level};
 use std::ffi::c_void;
+use std::mem::MaybeUninit;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Per-route policies Envoy holds now. Envoy creates them on its main thread
+/// before any request can use them; a request sees the count of its time.
+static PER_ROUTE_CONFIGS: AtomicUsize = AtomicUsize::new(0);
 
 /// The ABI version of Envoy 1.40, whose header these declarations follow.
-const ABI_VERSION: &[u8] = b"v0.2.0\0";
+const ABI_VERSION: &std::ffi::CStr = c"v0.2.0";
 
 /// `envoy_dynamic_module_type_module_buffer`: bytes the module owns.
 #[repr(C)]
@@ -59,6 +65,16 @@ struct ModuleHttpHeader {
     value_length: usize,
 }
 
+/// `envoy_dynamic_module_type_envoy_http_header`
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct EnvoyHttpHeader {
+    key_ptr: *const u8,
+    key_length: usize,
+    value_ptr: *const u8,
+    value_length: usize,
+}
+
 /// `envoy_dynamic_module_type_http_header_type`
 const REQUEST_HEADER: u32 = 0;
 const RESPONSE_HEADER: u32 = 2;
@@ -80,6 +96,15 @@ extern "C" {
         index: usize,
         optional_size: *mut usize,
     ) -> bool;
+    fn envoy_dynamic_module_callback_http_get_headers_size(
+        filter_envoy_ptr: *mut c_void,
+        header_type: u32,
+    ) -> usize;
+    fn envoy_dynamic_module_callback_http_get_headers(
+        filter_envoy_ptr: *mut c_void,
+        header_type: u32,
+        result_headers: *mut EnvoyHttpHeader,
+    ) -> bool;
     fn envoy_dynamic_module_callback_http_set_header(
         filter_envoy_ptr: *mut c_void,
         header_type: u32,
@@ -99,6 +124,12 @@ extern "C" {
         headers_vector_size: usize,
         body: ModuleBuffer,
         details: ModuleBuffer,
+    );
+    fn envoy_dynamic_module_callback_http_send_response_headers(
+        filter_envoy_ptr: *mut c_void,
+        headers_vector: *mut ModuleHttpHeader,
+        headers_vector_size: usize,
+        end_stream: bool,
     );
     fn envoy_dynamic_module_callback_http_filter_config_define_counter(
         filter_config_envoy_ptr: *mut c_void,
@@ -203,10 +234,72 @@ impl Stream {
         self.header(REQUEST_HEADER, name)
     }
 
-    /// Whether a response header is present and `test` holds for its value;
-    /// the value cannot outlive the call, so no later setter can invalidate it.
-    pub fn response_header_is(&self, name: &str, test: impl FnOnce(&[u8]) -> bool) -> bool {
-        self.header(RESPONSE_HEADER, name).is_some_and(test)
+    /// Shows `visit` every request header line (name, value), read in one
+    /// call: cheaper than asking for several names, since Envoy copies and
+    /// lowercases every name it is asked for. The views borrow `self`: valid
+    /// while this hook runs (this filter never sets request headers).
+    pub fn visit_request_headers<'a>(&'a self, visit: impl FnMut(&'a [u8], &'a [u8])) -> bool {
+        self.visit_headers(REQUEST_HEADER, visit)
+    }
+
+    /// Shows `visit` every response header line (name, value), read in one
+    /// call. The views cannot outlive the call, so no later setter can
+    /// invalidate them. `false` if Envoy has no response headers to show.
+    pub fn visit_response_headers(&self, visit: impl FnMut(&[u8], &[u8])) -> bool {
+        self.visit_headers(RESPONSE_HEADER, visit)
+    }
+
+    fn visit_headers<'a>(&'a self, kind: u32, mut visit: impl FnMut(&'a [u8], &'a [u8])) -> bool {
+        // SAFETY: live filter of the running hook; no memory is shared.
+        let count = unsafe { envoy_dynamic_module_callback_http_get_headers_size(self.ptr, kind) };
+        // Rarely more than 64 lines: those use the stack, and only the
+        // entries Envoy will fill are cleared.
+        let mut inline = [MaybeUninit::<EnvoyHttpHeader>::uninit(); 64];
+        let mut spilled = Vec::new();
+        let entries: &mut [MaybeUninit<EnvoyHttpHeader>] = if count <= inline.len() {
+            &mut inline[..count]
+        } else {
+            spilled.resize(count, MaybeUninit::uninit());
+            &mut spilled
+        };
+        for entry in entries.iter_mut() {
+            entry.write(EMPTY_ENVOY_HEADER);
+        }
+        // SAFETY: live filter of the running hook; `entries` has room for the
+        // `count` headers Envoy just reported, and nothing runs in between.
+        let ok = unsafe {
+            envoy_dynamic_module_callback_http_get_headers(
+                self.ptr,
+                kind,
+                entries.as_mut_ptr().cast(),
+            )
+        };
+        if !ok {
+            return false;
+        }
+        for entry in entries.iter() {
+            // SAFETY: every entry was written above (and then by Envoy).
+            let entry = unsafe { entry.assume_init_ref() };
+            if entry.key_ptr.is_null() {
+                continue;
+            }
+            // SAFETY: Envoy filled each entry with views into its header map,
+            // valid until this hook returns or a setter of that map runs:
+            // request views borrow `self` (the hook's handle) and this filter
+            // sets no request header; response views are only lent to
+            // `visit`, during which no setter runs.
+            let (name, value) = unsafe {
+                (
+                    std::slice::from_raw_parts(entry.key_ptr, entry.key_length),
+                    bytes_of(EnvoyBuffer {
+                        ptr: entry.value_ptr,
+                        length: entry.value_length,
+                    }),
+                )
+            };
+            visit(name, value);
+        }
+        true
     }
 
     /// Replaces a response header, or removes it (`None`).
@@ -237,40 +330,42 @@ impl Stream {
         }
     }
 
-    /// Sends a local reply without a body; the request goes no further.
-    pub fn send_response<'h>(
+    /// Answers the request with these headers and no body, as Envoy's own
+    /// CORS filter answers a preflight: straight to the encoders, without
+    /// the local-reply machinery (`send_response`), which costs several
+    /// thousand instructions more per reply. `status` has three digits.
+    pub fn send_headers<'h>(
         &self,
-        status: u32,
+        status: &'h str,
         headers: impl Iterator<Item = (&'h str, &'h [u8])>,
-        details: &str,
     ) {
-        const EMPTY: ModuleHttpHeader = ModuleHttpHeader {
-            key_ptr: ptr::null(),
-            key_length: 0,
-            value_ptr: ptr::null(),
-            value_length: 0,
-        };
-        // A reply has at most 8 headers (`response::HeaderPlan`): no allocation.
-        let mut vector = [EMPTY; 8];
-        let mut n = 0;
-        for ((name, value), slot) in headers.zip(vector.iter_mut()) {
-            *slot = ModuleHttpHeader {
-                key_ptr: name.as_ptr(),
-                key_length: name.len(),
-                value_ptr: value.as_ptr(),
-                value_length: value.len(),
-            };
-            n += 1;
-        }
+        // `:status` and a reply's at most 8 headers (`response::HeaderPlan`): no allocation.
+        let mut vector = [EMPTY_HEADER; 9];
+        let lines = std::iter::once((":status", status.as_bytes())).chain(headers);
+        let n = fill(&mut vector, lines);
         // SAFETY: live filter of the running hook; `vector[..n]` holds
-        // pointers to live slices, as do the empty body and the details;
-        // Envoy copies them all before returning.
+        // pointers to live slices, which Envoy copies before returning.
+        unsafe {
+            envoy_dynamic_module_callback_http_send_response_headers(
+                self.ptr,
+                vector.as_mut_ptr(),
+                n,
+                true,
+            )
+        }
+    }
+
+    /// Sends a local reply without a body through Envoy's local-reply path
+    /// (access logs see `details`); the request goes no further.
+    pub fn send_response(&self, status: u32, details: &str) {
+        // SAFETY: live filter of the running hook; no headers (null, 0); the
+        // empty body and the details are live slices Envoy copies.
         unsafe {
             envoy_dynamic_module_callback_http_send_response(
                 self.ptr,
                 status,
-                vector.as_mut_ptr(),
-                n,
+                ptr::null_mut(),
+                0,
                 ModuleBuffer::EMPTY,
                 ModuleBuffer::of(details.as_bytes()),
             )
@@ -292,8 +387,13 @@ impl Stream {
         };
     }
 
-    /// The per-route policy of the route or virtual host this request took, if any.
+    /// The per-route policy of the route or virtual host this request took,
+    /// if any. Asked only once Envoy has configured a per-route policy: the
+    /// lookup walks the route table.
     pub fn route_config(&self) -> Option<&ConfigRef> {
+        if PER_ROUTE_CONFIGS.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
         // SAFETY: live filter of the running hook. The pointer is null or one
         // `per_route_config_new` returned (a boxed `ConfigRef`), which Envoy
         // keeps alive with the route, at least while this stream runs.
@@ -302,6 +402,38 @@ impl Stream {
             config.cast::<ConfigRef>().as_ref()
         }
     }
+}
+
+const EMPTY_ENVOY_HEADER: EnvoyHttpHeader = EnvoyHttpHeader {
+    key_ptr: ptr::null(),
+    key_length: 0,
+    value_ptr: ptr::null(),
+    value_length: 0,
+};
+
+const EMPTY_HEADER: ModuleHttpHeader = ModuleHttpHeader {
+    key_ptr: ptr::null(),
+    key_length: 0,
+    value_ptr: ptr::null(),
+    value_length: 0,
+};
+
+/// Points the first entries of `vector` at `lines`; returns how many (extra lines are dropped).
+fn fill<'h>(
+    vector: &mut [ModuleHttpHeader],
+    lines: impl Iterator<Item = (&'h str, &'h [u8])>,
+) -> usize {
+    let mut n = 0;
+    for ((name, value), slot) in lines.zip(vector.iter_mut()) {
+        *slot = ModuleHttpHeader {
+            key_ptr: name.as_ptr(),
+            key_length: name.len(),
+            value_ptr: value.as_ptr(),
+            value_length: value.len(),
+        };
+        n += 1;
+    }
+    n
 }
 
 // ------------------------------------------------------------------ the panic net
@@ -342,7 +474,7 @@ unsafe fn bytes_of<'a>(buffer: EnvoyBuffer) -> &'a [u8] {
 
 #[no_mangle]
 pub extern "C" fn envoy_dynamic_module_on_program_init() -> *const u8 {
-    ABI_VERSION.as_ptr()
+    ABI_VERSION.as_ptr().cast()
 }
 
 #[no_mangle]
@@ -386,7 +518,10 @@ pub extern "C" fn envoy_dynamic_module_on_http_filter_per_route_config_new(
         let (name, config) = unsafe { (bytes_of(name), bytes_of(config)) };
         match ConfigRef::per_route(name, config) {
             None => ptr::null(),
-            Some(config) => Box::into_raw(Box::new(config)).cast_const().cast(),
+            Some(config) => {
+                PER_ROUTE_CONFIGS.fetch_add(1, Ordering::Relaxed);
+                Box::into_raw(Box::new(config)).cast_const().cast()
+            }
         }
     })
 }
@@ -398,6 +533,7 @@ pub extern "C" fn envoy_dynamic_module_on_http_filter_per_route_config_destroy(
     guarded("per_route_config_destroy", (), || {
         // SAFETY: the pointer `per_route_config_new` returned, destroyed once.
         drop(unsafe { Box::from_raw(filter_config_ptr.cast_mut().cast::<ConfigRef>()) });
+        PER_ROUTE_CONFIGS.fetch_sub(1, Ordering::Relaxed);
     })
 }
 
@@ -453,7 +589,7 @@ pub extern "C" fn envoy_dynamic_module_on_http_filter_request_headers(
         Some(false) => CONTINUE,
         // A panic: the request fails closed, as a trapped Wasm VM's does.
         None => {
-            stream.send_response(503, std::iter::empty(), "cors_filter_failed");
+            stream.send_response(503, "cors_filter_failed");
             STOP_ITERATION
         }
     }

@@ -5,11 +5,12 @@
 //! and counters go through Envoy's thread-safe stats.
 
 use crate::ffi::{self, EnvoyConfig, Stream};
-use cors_core::decision::{Decision, Header, RequestHeaders};
+use cors_core::decision::{Decision, Header, RequestHead, RequestHeaders};
 use cors_core::plugin::{counter_names, debug_line};
 use cors_core::policy::Outcome;
 use cors_core::response::{self, MANAGED, VARY};
 use cors_core::Plugin;
+use std::cell::OnceCell;
 use std::sync::Arc;
 
 /// `envoy_dynamic_module_type_log_level`
@@ -92,24 +93,102 @@ pub struct Filter {
 
 enum State {
     /// CORS is off here, the request was answered locally, or a rejected
-    /// preflight was forwarded: leave the response alone. (A module's own
-    /// local reply does not pass through its response hook.)
+    /// preflight was forwarded: leave the response alone.
     Untouched,
     /// An actual request: the response gets the policy's headers.
     Actual {
         rule: Option<usize>,
-        /// Whether the request's origin was allowed.
-        allowed: bool,
+        /// The request's origin if the policy allows it (and does not allow
+        /// every origin), copied: Envoy's views end with the request hook.
+        allowed_origin: Option<Origin>,
     },
 }
 
-/// The request's headers, read from Envoy when the core asks: views into
-/// Envoy's header map, never copied.
-struct Headers<'a>(&'a Stream);
+/// An allowed origin, kept inline: no allocation per request. Longer ones
+/// (rare: origins are at most `MAX_ORIGIN_LEN`) are read again from Envoy.
+pub struct Origin {
+    len: usize,
+    bytes: [u8; 128],
+}
+
+impl Origin {
+    fn copy(origin: &[u8]) -> Origin {
+        let mut copy = Origin {
+            len: origin.len(),
+            bytes: [0; 128],
+        };
+        if let Some(slot) = copy.bytes.get_mut(..origin.len()) {
+            slot.copy_from_slice(origin);
+        }
+        copy
+    }
+
+    /// The bytes, or `None` if they did not fit.
+    fn get(&self) -> Option<&[u8]> {
+        self.bytes.get(..self.len)
+    }
+}
+
+/// The request's headers as the core asks for them: views into Envoy's
+/// header map, never copied. `Origin`, asked first and alone for most
+/// requests, is looked up by name; once anything else is asked, every header
+/// is read in one call, which costs less than a second lookup by name.
+struct Headers<'a> {
+    stream: &'a Stream,
+    origin: OnceCell<Option<&'a [u8]>>,
+    all: OnceCell<RequestHead<'a>>,
+}
+
+impl<'a> Headers<'a> {
+    fn new(stream: &'a Stream) -> Headers<'a> {
+        Headers {
+            stream,
+            origin: OnceCell::new(),
+            all: OnceCell::new(),
+        }
+    }
+
+    fn all(&self) -> &RequestHead<'a> {
+        self.all.get_or_init(|| {
+            let mut head = RequestHead::default();
+            self.stream.visit_request_headers(|name, value| {
+                // The first line of a name, as a lookup by name gives (Envoy
+                // has already joined repeated lines of the CORS headers).
+                let slot = match name {
+                    b":method" => &mut head.method,
+                    b":authority" => &mut head.authority,
+                    b":path" => &mut head.path,
+                    _ => {
+                        let slot = match name {
+                            b"origin" => &mut head.origin,
+                            b"access-control-request-method" => &mut head.request_method,
+                            b"access-control-request-headers" => &mut head.request_headers,
+                            b"access-control-request-private-network" => &mut head.private_network,
+                            _ => return,
+                        };
+                        if slot.is_none() {
+                            *slot = Some(value);
+                        }
+                        return;
+                    }
+                };
+                if slot.is_empty() {
+                    *slot = value;
+                }
+            });
+            head
+        })
+    }
+}
 
 impl<'a> RequestHeaders<'a> for Headers<'a> {
     fn get(&self, header: Header) -> Option<&'a [u8]> {
-        self.0.request_header(header.name())
+        if header == Header::Origin && self.all.get().is_none() {
+            return *self
+                .origin
+                .get_or_init(|| self.stream.request_header(header.name()));
+        }
+        self.all().get(header)
     }
 }
 
@@ -129,36 +208,40 @@ impl Filter {
         if let Some(route) = stream.route_config() {
             self.plugin = Arc::clone(&route.plugin);
         }
-        let plugin = Arc::clone(&self.plugin);
-        let headers = Headers(stream);
-        let decision = plugin.decide(&headers);
+        let headers = Headers::new(stream);
+        let decision = self.plugin.decide(&headers);
         if let Some(outcome) = decision.outcome() {
             if let Some(id) = self.counters[outcome.index()] {
                 stream.increment_counter(id);
             }
         }
-        if ffi::log_enabled(Level::Debug) {
+        // Only refusals have a debug line: ask Envoy's log level only then.
+        if decision.is_refusal() && ffi::log_enabled(Level::Debug) {
             if let Some(line) = debug_line(&decision, &headers) {
                 log(Level::Debug, &line);
             }
         }
         match decision {
             Decision::Untouched | Decision::Forward { .. } => false,
-            Decision::Actual { outcome, rule, .. } => {
+            Decision::Actual {
+                rule,
+                allowed_origin,
+                policy,
+                ..
+            } => {
+                let allowed_origin = allowed_origin
+                    .filter(|_| !policy.allows_any_origin())
+                    .map(Origin::copy);
                 self.state = State::Actual {
                     rule,
-                    allowed: outcome == Outcome::ActualAllowed,
+                    allowed_origin,
                 };
                 false
             }
             Decision::Reply { status, .. } => {
                 let headers = decision.reply_headers().unwrap_or([None; 8]);
-                let details = if status == 204 {
-                    "cors_preflight_allowed"
-                } else {
-                    "cors_preflight_rejected"
-                };
-                stream.send_response(status, headers.into_iter().flatten(), details);
+                let status = if status == 204 { "204" } else { "403" };
+                stream.send_headers(status, headers.into_iter().flatten());
                 true
             }
         }
@@ -167,25 +250,51 @@ impl Filter {
     pub fn on_response_headers(&mut self, stream: &Stream) {
         #[cfg(feature = "fault-injection")]
         inject_fault(stream, "response_headers");
-        let State::Actual { rule, allowed } = self.state else {
+        let State::Actual {
+            rule,
+            ref allowed_origin,
+        } = self.state
+        else {
             return;
         };
         let Some(policy) = self.plugin.config.policy_at(rule) else {
             return;
         };
-        // Read again rather than kept: a view from the request hook may not
-        // outlive it. Checked again, so only an allowed origin is ever echoed.
-        let origin = stream.request_header(Header::Origin.name());
-        let allowed_origin = origin.filter(|o| allowed && policy.allows_origin(o));
+        let allowed_origin = allowed_origin.as_ref().and_then(|origin| {
+            origin.get().or_else(|| {
+                // Too long to keep: read again, and checked again, so only an
+                // allowed origin is ever echoed.
+                stream
+                    .request_header(Header::Origin.name())
+                    .filter(|o| policy.allows_origin(o))
+            })
+        });
         let plan = response::actual(policy, allowed_origin);
-        for (name, value) in MANAGED.iter().zip(plan.managed) {
-            stream.set_response_header(name, value);
-        }
-        if plan.vary_origin {
-            let covered = stream.response_header_is(VARY, response::vary_covers_origin);
-            if !covered {
-                stream.add_response_header(VARY, b"origin");
+        // One look at the upstream's headers: which managed ones it sent (to
+        // remove), and whether its `vary` already covers `origin`.
+        let mut sent = [false; MANAGED.len()];
+        let mut covered = false;
+        let looked = stream.visit_response_headers(|name, value| {
+            if name.eq_ignore_ascii_case(VARY.as_bytes()) {
+                covered |= response::vary_covers_origin(value);
+            } else if let Some(i) = response::managed_index(name) {
+                sent[i] = true;
             }
+        });
+        if !looked {
+            // Unknown: remove every managed header the plan does not set.
+            sent = [true; MANAGED.len()];
+        }
+        for ((name, value), sent) in MANAGED.iter().zip(plan.managed).zip(sent) {
+            match value {
+                // Adding is cheaper for Envoy than replacing: no lookup first.
+                Some(value) if !sent => stream.add_response_header(name, value),
+                _ if sent => stream.set_response_header(name, value),
+                _ => true,
+            };
+        }
+        if plan.vary_origin && !covered {
+            stream.add_response_header(VARY, b"origin");
         }
     }
 }
