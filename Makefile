@@ -159,7 +159,7 @@ clean:
 
 # ---------------------------------------------------------------- robustness
 
-.PHONY: test-hostile test-fuzz test-soak fuzz fuzz-tools soak
+.PHONY: test-hostile test-fuzz test-soak fuzz fuzz-tools fuzz-replay soak
 
 ## test-hostile: hostile requests, bad configurations at start and on an LDS update
 test-hostile: build envoy build-module-faulty
@@ -190,9 +190,15 @@ fuzz: fuzz-tools
 	  echo "fuzz $$t: $$(grep -h '^Done' fuzz/logs/$$t.log), corpus $$(ls fuzz/corpus/$$t | wc -l) inputs, no crash"; \
 	done
 
-## test-fuzz: the short pass make test runs (20 s per target)
+## test-fuzz: the short pass make test runs (20 s per target), then its corpus replayed through Envoy
 test-fuzz:
 	$(MAKE) fuzz FUZZ_SECONDS=20
+	$(MAKE) --no-print-directory fuzz-replay
+
+## fuzz-replay: the decision target's seeds and corpus sent through a real Envoy, for each form;
+## checks the same invariants there, and that Envoy survives
+fuzz-replay: build envoy
+	$(call each-form,cargo test --test fuzz_replay -- --nocapture)
 
 SOAK_SECONDS ?= 300
 

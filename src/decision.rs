@@ -80,7 +80,10 @@ impl<'a> RequestHeaders<'a> for RequestHead<'a> {
 #[derive(Debug, Clone, Copy)]
 pub enum Decision<'a> {
     /// A rule switches CORS off here: request and response pass untouched.
-    Untouched,
+    Untouched {
+        /// The rule that did, by its index in `rules`.
+        rule: usize,
+    },
     /// A preflight answered locally: `204` when allowed, `403` when rejected.
     Reply {
         status: u32,
@@ -112,7 +115,7 @@ impl<'a> Decision<'a> {
     /// What was counted; `None` where CORS is off.
     pub fn outcome(&self) -> Option<Outcome> {
         match self {
-            Decision::Untouched => None,
+            Decision::Untouched { .. } => None,
             Decision::Reply { outcome, .. }
             | Decision::Forward { outcome, .. }
             | Decision::Actual { outcome, .. } => Some(*outcome),
@@ -126,6 +129,27 @@ impl<'a> Decision<'a> {
             self.outcome(),
             Some(Outcome::PreflightRejected(_) | Outcome::ActualDisallowed)
         )
+    }
+
+    /// The rule whose policy decided (`None`: the top level), or that
+    /// switched CORS off: the selection `decide` made, for callers that name it.
+    pub fn rule(&self) -> Option<usize> {
+        match *self {
+            Decision::Untouched { rule } => Some(rule),
+            Decision::Reply { rule, .. }
+            | Decision::Forward { rule, .. }
+            | Decision::Actual { rule, .. } => rule,
+        }
+    }
+
+    /// The policy that decided; `None` where CORS is off.
+    pub fn policy(&self) -> Option<&'a Policy> {
+        match *self {
+            Decision::Untouched { .. } => None,
+            Decision::Reply { policy, .. }
+            | Decision::Forward { policy, .. }
+            | Decision::Actual { policy, .. } => Some(policy),
+        }
     }
 
     /// The headers of a local reply.
@@ -164,8 +188,11 @@ pub fn decide<'a>(config: &'a Config, request: &impl RequestHeaders<'a>) -> Deci
     } else {
         config.select(b"", b"")
     };
-    let (Some(policy), rule) = (selection.policy, selection.rule) else {
-        return Decision::Untouched;
+    let rule = selection.rule;
+    let Some(policy) = selection.policy else {
+        return Decision::Untouched {
+            rule: rule.unwrap_or_default(),
+        };
     };
     let origin = request.get(Header::Origin);
     // A preflight: OPTIONS with Origin and Access-Control-Request-Method. The
@@ -340,7 +367,7 @@ mod tests {
             ..head("OPTIONS", evil, Some("PUT"))
         };
         let d = decide(&config, &off);
-        assert!(matches!(d, Decision::Untouched), "{d:?}");
+        assert!(matches!(d, Decision::Untouched { rule: 0 }), "{d:?}");
         assert_eq!(d.outcome(), None);
 
         let forward = RequestHead {

@@ -93,9 +93,8 @@ pub fn explain(config: &Config, request: &Request) -> Result<Explanation, String
         private_network: (request.preflight && request.private_network).then_some(b"true"),
     };
     let decision = decide(config, &head);
-    // The same selection `decide` made, for naming the policy and the fields.
-    let selection = config.select(head.authority, head.path);
-    let policy_name = match selection.rule {
+    let decision_rule = decision.rule();
+    let policy_name = match decision_rule {
         None => "top level".to_string(),
         Some(i) => describe_rule(i, &config.rules[i]),
     };
@@ -108,12 +107,12 @@ pub fn explain(config: &Config, request: &Request) -> Result<Explanation, String
         hint: None,
     };
     // `decide` leaves a request untouched exactly when no policy applies.
-    let (Some(policy), Some(outcome)) = (selection.policy, decision.outcome()) else {
+    let (Some(policy), Some(outcome)) = (decision.policy(), decision.outcome()) else {
         return Ok(untouched());
     };
     let reply_headers = decision.reply_headers().map(|plan| owned(&plan));
     let (decision, action, hint) = match decision {
-        Decision::Untouched => return Ok(untouched()),
+        Decision::Untouched { .. } => return Ok(untouched()),
         Decision::Reply { status: 204, .. } => (
             "allowed: answered here, never reaching the upstream".to_string(),
             Action::Reply {
@@ -144,7 +143,7 @@ pub fn explain(config: &Config, request: &Request) -> Result<Explanation, String
             None => return Ok(untouched()),
         },
     };
-    let hint = hint.map(|(value, field)| match selection.rule {
+    let hint = hint.map(|(value, field)| match decision_rule {
         None => format!("to allow it, add {value} to {field}"),
         Some(i) => format!(
             "to allow it, add {value} to the {field} that applies here: rules[{i}]'s own, else the top level's"

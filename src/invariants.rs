@@ -72,20 +72,15 @@ fn ensure(holds: bool, what: impl FnOnce() -> String) -> Result<(), String> {
 /// exact origin, a `403` carries no CORS header, and every value is one a
 /// header can carry.
 pub fn check_decision(config: &Config, request: &RequestHead<'_>) -> Result<(), String> {
-    let selection = if config.has_rules() {
-        config.select(request.authority, request.path)
-    } else {
-        config.select(b"", b"")
-    };
     let decision = decide(config, request);
-    let Some(policy) = selection.policy else {
-        return ensure(matches!(decision, Decision::Untouched), || {
+    let Some(policy) = decision.policy() else {
+        return ensure(matches!(decision, Decision::Untouched { .. }), || {
             format!("{decision:?} where CORS is off")
         });
     };
     let origin_allowed = request.origin.is_some_and(|o| policy.allows_origin(o));
     let written: Vec<(&str, &[u8])> = match &decision {
-        Decision::Untouched => return Err("untouched under an enabled policy".to_string()),
+        Decision::Untouched { .. } => return Err("untouched under an enabled policy".to_string()),
         Decision::Forward { .. } => Vec::new(),
         Decision::Reply { status, .. } => {
             let headers = decision.reply_headers().unwrap_or([None; 8]);

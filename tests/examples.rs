@@ -277,15 +277,61 @@ fn ecds_example_serves_the_filter_from_its_file_and_takes_updates() {
 // docker-compose.yaml: cannot run here (no Docker engine), so everything it
 // relies on is checked instead.
 
-fn compose_service() -> Value {
+/// Each compose service: (name, its profile, the demo configuration it runs,
+/// the Makefile variable naming the artifact it mounts, the make target whose
+/// command it runs).
+const COMPOSE_SERVICES: [(&str, Option<&str>, &str, &str, &str); 2] = [
+    ("envoy", None, "envoy/envoy.yaml", "WASM", "run"),
+    (
+        "envoy-native",
+        Some("native"),
+        "envoy/native.yaml",
+        "MODULE",
+        "run-native",
+    ),
+];
+
+fn compose_services() -> Vec<(Value, &'static str, &'static str, &'static str)> {
     let compose = yaml("docker-compose.yaml");
     let services = compose["services"].as_object().unwrap();
     assert_eq!(
         services.len(),
-        1,
-        "one service: Envoy with its demo upstream inside"
+        COMPOSE_SERVICES.len(),
+        "one service per form: Envoy with its demo upstream inside"
     );
-    services["envoy"].clone()
+    COMPOSE_SERVICES
+        .iter()
+        .map(|(name, profile, config, artifact, target)| {
+            let service = services
+                .get(*name)
+                .unwrap_or_else(|| panic!("docker-compose.yaml has no service {name}"))
+                .clone();
+            let profiles = service.get("profiles").cloned().unwrap_or(Value::Null);
+            match profile {
+                None => assert!(
+                    profiles.is_null(),
+                    "{name}: no profile, `docker compose up` runs it"
+                ),
+                Some(p) => assert_eq!(profiles, serde_json::json!([p]), "{name}"),
+            }
+            (service, *config, *artifact, *target)
+        })
+        .collect()
+}
+
+/// The arguments a make target passes to Envoy: its `exec $(ENVOY) ...` line.
+fn make_exec_line(target: &str) -> String {
+    let makefile = fs::read_to_string(common::root().join("Makefile")).unwrap();
+    let recipe = makefile
+        .split(&format!("\n{target}:"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("Makefile has no target {target}"));
+    recipe
+        .lines()
+        .take_while(|l| !l.is_empty())
+        .find_map(|l| l.trim().strip_prefix("exec $(ENVOY) "))
+        .unwrap_or_else(|| panic!("Makefile's {target} target has no `exec $(ENVOY) ...` line"))
+        .to_string()
 }
 
 /// (source, target) of each bind mount.
@@ -306,85 +352,81 @@ fn compose_mounts(service: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
-#[test]
-fn compose_pins_the_tested_envoy_and_runs_make_runs_command() {
-    let service = compose_service();
-    let version = makefile_var("ENVOY_VERSION");
-    assert_eq!(version, "1.40.0");
-    assert_eq!(service["image"], format!("envoyproxy/envoy:v{version}"));
-    // The command is `make run`'s, with the image's envoy.
-    let makefile = fs::read_to_string(common::root().join("Makefile")).unwrap();
-    let run_line = makefile
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("exec $(ENVOY) "))
-        .expect("Makefile's run target has no `exec $(ENVOY) ...` line");
-    let command: Vec<&str> = service["command"]
+fn compose_command(service: &Value) -> Vec<String> {
+    service["command"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
-    assert_eq!(command[0], "envoy");
-    assert_eq!(command[1..].join(" "), run_line);
-    // envoy/envoy.yaml listens on loopback only: the container must share the host's network.
-    assert_eq!(service["network_mode"], "host");
-    assert!(
-        service.get("ports").is_none(),
-        "ports mean nothing with network_mode: host"
-    );
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn compose_pins_the_tested_envoy_and_runs_make_runs_command() {
+    let version = makefile_var("ENVOY_VERSION");
+    assert_eq!(version, "1.40.0");
+    for (service, _, _, target) in compose_services() {
+        assert_eq!(service["image"], format!("envoyproxy/envoy:v{version}"));
+        // The command is the make target's, with the image's envoy.
+        let command = compose_command(&service);
+        assert_eq!(command[0], "envoy");
+        assert_eq!(command[1..].join(" "), make_exec_line(target), "{target}");
+        // The demo listens on loopback only: the container must share the host's network.
+        assert_eq!(service["network_mode"], "host");
+        assert!(
+            service.get("ports").is_none(),
+            "ports mean nothing with network_mode: host"
+        );
+    }
 }
 
 #[test]
 fn compose_mounts_what_the_configuration_expects() {
-    let service = compose_service();
-    let workdir = PathBuf::from(service["working_dir"].as_str().unwrap());
-    let mounts = compose_mounts(&service);
-    let target_of = |source: &str| {
-        mounts
-            .iter()
-            .find(|(s, _)| s == source)
-            .map(|(_, t)| PathBuf::from(t))
-            .unwrap_or_else(|| panic!("docker-compose.yaml does not mount {source}: {mounts:?}"))
-    };
-    let command: Vec<&str> = service["command"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
-    let config_arg = command[command.iter().position(|a| *a == "-c").unwrap() + 1];
-    // The configuration Envoy reads in the container is the repository's envoy/envoy.yaml...
-    assert_eq!(workdir.join(config_arg), target_of("./envoy/envoy.yaml"));
-    // ...whose module path resolves to the mounted dist/cors.wasm, where `make build` writes it.
-    let demo = yaml("envoy/envoy.yaml");
-    let filename = find_key(&demo, "filename").expect("envoy/envoy.yaml names no module file");
-    assert_eq!(
-        format!("./{filename}"),
-        format!("./{}", makefile_var("WASM"))
-    );
-    assert_eq!(workdir.join(filename), target_of("./dist/cors.wasm"));
-    assert_eq!(mounts.len(), 2, "{mounts:?}");
-    // The demo upstream is inside the same configuration: the cluster points at one of its listeners.
-    let listeners: Vec<u64> = demo["static_resources"]["listeners"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| {
-            l["address"]["socket_address"]["port_value"]
-                .as_u64()
-                .unwrap()
-        })
-        .collect();
-    for cluster in demo["static_resources"]["clusters"].as_array().unwrap() {
-        let port = find_key(cluster, "port_value")
+    for (service, config, artifact, _) in compose_services() {
+        let workdir = PathBuf::from(service["working_dir"].as_str().unwrap());
+        let mounts = compose_mounts(&service);
+        let target_of = |source: &str| {
+            mounts
+                .iter()
+                .find(|(s, _)| s == source)
+                .map(|(_, t)| PathBuf::from(t))
+                .unwrap_or_else(|| {
+                    panic!("docker-compose.yaml does not mount {source}: {mounts:?}")
+                })
+        };
+        let command = compose_command(&service);
+        let config_arg = &command[command.iter().position(|a| a == "-c").unwrap() + 1];
+        // The configuration Envoy reads in the container is the repository's file...
+        assert_eq!(workdir.join(config_arg), target_of(&format!("./{config}")));
+        // ...whose module path resolves to the mounted artifact, where `make build` writes it.
+        let demo = yaml(config);
+        let filename = find_key(&demo, "filename").expect("the demo names no module file");
+        let artifact = makefile_var(artifact);
+        assert_eq!(format!("./{filename}"), format!("./{artifact}"));
+        assert_eq!(workdir.join(&filename), target_of(&format!("./{artifact}")));
+        assert_eq!(mounts.len(), 2, "{mounts:?}");
+        // The demo upstream is inside the same configuration: the cluster points at one of its listeners.
+        let listeners: Vec<u64> = demo["static_resources"]["listeners"]
+            .as_array()
             .unwrap()
-            .parse::<u64>()
-            .unwrap();
-        assert!(
-            listeners.contains(&port),
-            "cluster {} goes outside envoy/envoy.yaml",
-            cluster["name"]
-        );
+            .iter()
+            .map(|l| {
+                l["address"]["socket_address"]["port_value"]
+                    .as_u64()
+                    .unwrap()
+            })
+            .collect();
+        for cluster in demo["static_resources"]["clusters"].as_array().unwrap() {
+            let port = find_key(cluster, "port_value")
+                .unwrap()
+                .parse::<u64>()
+                .unwrap();
+            assert!(
+                listeners.contains(&port),
+                "cluster {} goes outside {config}",
+                cluster["name"]
+            );
+        }
     }
 }
 
@@ -404,28 +446,27 @@ fn find_key(value: &Value, key: &str) -> Option<String> {
 /// the same Envoy version from the compose working directory.
 #[test]
 fn compose_container_layout_passes_envoy_validate() {
-    let service = compose_service();
-    let scratch = Scratch::new("container");
-    for (source, target) in compose_mounts(&service) {
-        let inside = scratch.0.join(target.trim_start_matches('/'));
-        fs::create_dir_all(inside.parent().unwrap()).unwrap();
-        fs::copy(common::root().join(&source), &inside).unwrap_or_else(|e| panic!("{source}: {e}"));
+    for (service, config, _, _) in compose_services() {
+        let scratch = Scratch::new("container");
+        for (source, target) in compose_mounts(&service) {
+            let inside = scratch.0.join(target.trim_start_matches('/'));
+            fs::create_dir_all(inside.parent().unwrap()).unwrap();
+            fs::copy(common::root().join(&source), &inside)
+                .unwrap_or_else(|e| panic!("{source}: {e}"));
+        }
+        let workdir = scratch.0.join(
+            service["working_dir"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches('/'),
+        );
+        let (ok, output) = envoy_validate(Path::new(config), &workdir);
+        assert!(ok, "the container's {config} does not validate:\n{output}");
+        assert!(
+            output.contains(&format!("configuration '{config}' OK")),
+            "{output}"
+        );
     }
-    let workdir = scratch.0.join(
-        service["working_dir"]
-            .as_str()
-            .unwrap()
-            .trim_start_matches('/'),
-    );
-    let (ok, output) = envoy_validate(Path::new("envoy/envoy.yaml"), &workdir);
-    assert!(
-        ok,
-        "the container's envoy/envoy.yaml does not validate:\n{output}"
-    );
-    assert!(
-        output.contains("configuration 'envoy/envoy.yaml' OK"),
-        "{output}"
-    );
 }
 
 #[test]
@@ -439,8 +480,10 @@ fn readme_docker_section_uses_compose_and_the_make_run_commands() {
     for want in [
         "make build",
         "docker compose up",
+        "docker compose --profile native up envoy-native",
         "sh envoy/demo-requests.sh",
         "network_mode: host",
+        "glibc",
     ] {
         assert!(
             section.contains(want),

@@ -222,7 +222,7 @@ impl Filter {
             }
         }
         match decision {
-            Decision::Untouched | Decision::Forward { .. } => false,
+            Decision::Untouched { .. } | Decision::Forward { .. } => false,
             Decision::Actual {
                 rule,
                 allowed_origin,
@@ -275,7 +275,8 @@ impl Filter {
         let mut sent = [false; MANAGED.len()];
         let mut covered = false;
         let looked = stream.visit_response_headers(|name, value| {
-            if name.eq_ignore_ascii_case(VARY.as_bytes()) {
+            // Envoy keeps header names lowercase.
+            if name == VARY.as_bytes() {
                 covered |= response::vary_covers_origin(value);
             } else if let Some(i) = response::managed_index(name) {
                 sent[i] = true;

@@ -197,7 +197,7 @@ impl HttpContext for CorsHttp {
             }
         }
         match decision {
-            Decision::Untouched | Decision::Forward { .. } => Action::Continue,
+            Decision::Untouched { .. } | Decision::Forward { .. } => Action::Continue,
             Decision::Reply {
                 status,
                 rule,
