@@ -8,37 +8,9 @@
 mod common;
 
 use common::envoy::{Envoy, Scratch};
-use common::examples::{self, free_port};
+use common::examples::{self, free_port, readme_demo};
 use common::form::Form;
 use std::fs;
-use std::process::Command;
-
-/// Lines whose values change on every run.
-fn stable(output: &str) -> Vec<String> {
-    output
-        .replace('\r', "")
-        .lines()
-        .filter(|l| !l.starts_with("date:") && !l.starts_with("x-envoy-upstream-service-time:"))
-        .map(|l| l.trim_end().to_string())
-        .collect::<Vec<_>>()
-        .join("\n")
-        .trim()
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
-
-/// The `$ command` lines of the README's demo section, each with the output shown under it.
-fn readme_demo() -> Vec<(String, String)> {
-    let readme = fs::read_to_string(common::root().join("README.md")).unwrap();
-    let start = readme
-        .find("<!-- demo:start -->")
-        .expect("README lacks <!-- demo:start -->");
-    let end = readme
-        .find("<!-- demo:end -->")
-        .expect("README lacks <!-- demo:end -->");
-    examples::console_examples(&readme[start..end])
-}
 
 #[test]
 fn readme_commands_are_the_ones_make_run_prints() {
@@ -59,40 +31,12 @@ fn readme_commands_are_the_ones_make_run_prints() {
 fn readme_quickstart_output_is_what_the_demo_answers() {
     // The demo's own file, on free ports instead of 10000/10001/9901.
     let (front, upstream) = (free_port(), free_port());
-    let yaml = fs::read_to_string(common::root().join(Form::current().demo_config()))
-        .unwrap()
-        .replace("port_value: 10000", &format!("port_value: {front}"))
-        .replace("port_value: 10001", &format!("port_value: {upstream}"))
-        .replace("port_value: 9901", "port_value: 0");
+    let yaml = examples::demo_on_ports(Form::current().demo_config(), front, upstream, 0);
     let scratch = Scratch::new("demo");
     let config = scratch.path("envoy.yaml");
     fs::write(&config, yaml).unwrap();
     let _envoy = Envoy::start_file(scratch, &config, &[])
         .unwrap_or_else(|log| panic!("demo Envoy did not start:\n{log}"));
 
-    let examples = readme_demo();
-    assert_eq!(
-        examples.len(),
-        3,
-        "README demo section should show 3 commands"
-    );
-    for (command, shown) in examples {
-        let command_here = command.replace("127.0.0.1:10000", &format!("127.0.0.1:{front}"));
-        let out = Command::new("sh")
-            .arg("-c")
-            .arg(&command_here)
-            .output()
-            .expect("sh is missing");
-        assert!(
-            out.status.success(),
-            "{command}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let got = stable(&String::from_utf8_lossy(&out.stdout));
-        assert_eq!(
-            got,
-            stable(&shown),
-            "README shows a different output for:\n$ {command}"
-        );
-    }
+    examples::demo_answers_as_the_readme_shows(front);
 }

@@ -738,3 +738,220 @@ fn make_image_builds_what_istio_pulls() {
         "the image's plugin.wasm is not dist/cors.wasm"
     );
 }
+
+/// The compose services for real, in containers: an image like the official
+/// `envoyproxy/envoy` one is built locally with Buildah under the compose
+/// file's tag (no registry is reachable: `FROM scratch` with the pinned Envoy
+/// and the shared libraries it and the module need), then each service runs
+/// with Podman as the compose file writes it (image, network, working
+/// directory, read-only mounts, limits, command), its demo answers the
+/// README's three commands exactly, and it is stopped and removed. The one
+/// liberty: the mounted demo configuration has its ports moved to free ones.
+#[test]
+fn compose_services_run_in_containers_and_answer_as_the_readme_shows() {
+    for tool in ["podman", "buildah"] {
+        assert!(
+            Command::new(tool).arg("--version").output().is_ok(),
+            "{tool} is missing: apt-get install podman runc buildah"
+        );
+    }
+    let services = compose_services();
+    let image = services[0].0["image"].as_str().unwrap().to_string();
+    let started = Instant::now();
+    build_envoy_image(&image);
+    eprintln!(
+        "compose: built {image} in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    for (service, config, _, _) in services {
+        let name = format!("cors-compose-test-{}", std::process::id());
+        let (front, upstream, admin) = (
+            examples::free_port(),
+            examples::free_port(),
+            examples::free_port(),
+        );
+        let scratch = Scratch::new("compose");
+        let moved = scratch.path("demo.yaml");
+        fs::write(
+            &moved,
+            examples::demo_on_ports(config, front, upstream, admin),
+        )
+        .unwrap();
+        let run_started = Instant::now();
+        let container = Container::run(&name, &podman_run_args(&service, config, &moved));
+        container.wait_ready(admin);
+        eprintln!(
+            "compose: {config} started in {:.1} s",
+            run_started.elapsed().as_secs_f64()
+        );
+        let answers = examples::demo_answers_as_the_readme_shows(front);
+        eprintln!("compose: {config} answered {answers:?}");
+        drop(container);
+        let left = Command::new("podman")
+            .args(["ps", "-a", "-q", "--filter", &format!("name={name}")])
+            .output()
+            .unwrap();
+        assert!(left.stdout.is_empty(), "container {name} was not removed");
+        eprintln!("compose: {config} stopped and removed");
+    }
+    eprintln!(
+        "compose: both services in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// The image: the Envoy binary the tests run, at `/usr/local/bin/envoy` as in
+/// the official image, with every shared library it and the module load.
+fn build_envoy_image(tag: &str) {
+    let envoy = common::envoy::real_binary(&common::envoy::binary());
+    let version = Command::new(&envoy).arg("--version").output().unwrap();
+    let version = String::from_utf8_lossy(&version.stdout).to_string();
+    let wanted = tag.rsplit(":v").next().unwrap();
+    assert!(
+        version.contains(&format!("/{wanted}/")),
+        "the image {tag} must hold Envoy {wanted}: {version}"
+    );
+    let scratch = Scratch::new("image");
+    let rootfs = scratch.path("rootfs");
+    let copy = |from: &Path, to: &str| {
+        let target = rootfs.join(to.trim_start_matches('/'));
+        fs::create_dir_all(target.parent().unwrap()).unwrap();
+        fs::copy(from, &target).unwrap_or_else(|e| panic!("{}: {e}", from.display()));
+    };
+    copy(&envoy, "/usr/local/bin/envoy");
+    let module = common::form::Form::Module.artifact();
+    for binary in [&envoy, &module] {
+        let ldd = Command::new("ldd").arg(binary).output().unwrap();
+        for library in String::from_utf8_lossy(&ldd.stdout)
+            .split_whitespace()
+            .filter(|word| word.starts_with('/'))
+        {
+            copy(&fs::canonicalize(library).unwrap(), library);
+        }
+    }
+    fs::write(
+        scratch.path("Containerfile"),
+        "FROM scratch\nCOPY rootfs/ /\nENV PATH=/usr/local/bin\n",
+    )
+    .unwrap();
+    // Podman looks a short name up as docker.io/... first: tag it so.
+    let output = Command::new("buildah")
+        .args(["bud", "-q", "-t", &format!("docker.io/{tag}"), "-f"])
+        .arg(scratch.path("Containerfile"))
+        .arg(&scratch.0)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "buildah bud failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// `podman run` for a compose service, from its settings, with the demo
+/// configuration mounted from `moved` instead of the repository's `config`.
+/// Every key of the service is either translated or refused, so the file
+/// cannot say something this test ignores.
+fn podman_run_args(service: &Value, config: &str, moved: &Path) -> Vec<String> {
+    let known = [
+        "image",
+        "profiles",
+        "network_mode",
+        "working_dir",
+        "volumes",
+        "ulimits",
+        "command",
+    ];
+    for key in service.as_object().unwrap().keys() {
+        assert!(
+            known.contains(&key.as_str()),
+            "compose key {key} is not run by this test"
+        );
+    }
+    // This machine's kernel needs runc (crun fails on its cgroup layout).
+    let mut args: Vec<String> = vec!["--runtime".into(), "runc".into()];
+    if let Some(network) = service["network_mode"].as_str() {
+        args.extend(["--network".into(), network.into()]);
+    }
+    args.extend(["-w".into(), service["working_dir"].as_str().unwrap().into()]);
+    for (source, target) in compose_mounts(service) {
+        let source = if source == format!("./{config}") {
+            moved.to_path_buf()
+        } else {
+            common::root().join(&source)
+        };
+        args.extend([
+            "--mount".into(),
+            format!(
+                "type=bind,source={},target={target},readonly",
+                source.display()
+            ),
+        ]);
+    }
+    for (name, limit) in service["ulimits"].as_object().unwrap() {
+        let (soft, hard) = match limit {
+            Value::Object(l) => (l["soft"].clone(), l["hard"].clone()),
+            single => (single.clone(), single.clone()),
+        };
+        args.extend(["--ulimit".into(), format!("{name}={soft}:{hard}")]);
+    }
+    args.push(service["image"].as_str().unwrap().into());
+    args.extend(compose_command(service));
+    args
+}
+
+/// A running container, stopped and removed when dropped.
+struct Container {
+    name: String,
+}
+
+impl Container {
+    fn run(name: &str, args: &[String]) -> Container {
+        let _ = Command::new("podman").args(["rm", "-f", name]).output();
+        let output = Command::new("podman")
+            .args(["run", "-d", "--name", name])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "podman run {args:?} failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        Container {
+            name: name.to_string(),
+        }
+    }
+
+    /// Waits (at most 60 s) for Envoy's admin to say it is ready.
+    fn wait_ready(&self, admin: u16) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let ready =
+                common::http::send_raw(admin, &Request::get("/ready").to_bytes("localhost"));
+            if ready.is_ok_and(|r| r.status == 200) {
+                return;
+            }
+            if Instant::now() > deadline {
+                let logs = Command::new("podman")
+                    .args(["logs", &self.name])
+                    .output()
+                    .unwrap();
+                panic!(
+                    "the container {} was not ready within 60 s:\n{}",
+                    self.name,
+                    String::from_utf8_lossy(&logs.stderr)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        let _ = Command::new("podman")
+            .args(["rm", "-f", "-t", "2", &self.name])
+            .output();
+    }
+}

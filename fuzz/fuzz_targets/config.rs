@@ -6,9 +6,9 @@
 
 mod invariants;
 
+use cors_core::Config;
 use invariants::{check_decision, check_policy, parse_raw_head};
 use libfuzzer_sys::fuzz_target;
-use cors_core::Config;
 
 /// Requests every accepted configuration is asked about.
 const REQUESTS: [&[u8]; 6] = [

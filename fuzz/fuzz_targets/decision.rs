@@ -6,10 +6,10 @@
 
 mod invariants;
 
-use invariants::{check_decision, parse_raw_head};
-use libfuzzer_sys::fuzz_target;
 use cors_core::invariants::sample_configs;
 use cors_core::Config;
+use invariants::{check_decision, parse_raw_head};
+use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
 fn configs() -> &'static [Config] {

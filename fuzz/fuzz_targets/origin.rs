@@ -4,9 +4,9 @@
 //! pattern matches only itself; a subdomain wildcard only hosts under it.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
 use cors_core::origin::{self, Origin};
 use cors_core::origin_pattern::{parse_pattern, OriginPattern, OriginSet};
+use libfuzzer_sys::fuzz_target;
 
 /// A realistic list every input is also checked against.
 const LISTED: [&str; 6] = [

