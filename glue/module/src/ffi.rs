@@ -626,127 +626,41 @@ pub extern "C" fn envoy_dynamic_module_on_http_filter_response_headers(
 // The hooks below do nothing for CORS: Envoy requires them all. None runs
 // filter code, so none can panic.
 
-#[no_mangle]
-pub extern "C" fn envoy_dynamic_module_on_http_filter_request_body(
-    _filter_envoy_ptr: *mut c_void,
-    _filter_module_ptr: *const c_void,
-    _end_of_stream: bool,
-) -> u32 {
-    CONTINUE
+/// Hooks that answer "continue" (0) at once.
+macro_rules! continue_hooks {
+    ($($name:ident($($arg:ty),*);)*) => {$(
+        #[no_mangle]
+        pub extern "C" fn $name($(_: $arg),*) -> u32 {
+            CONTINUE
+        }
+    )*};
 }
 
-#[no_mangle]
-pub extern "C" fn envoy_dynamic_module_on_http_filter_request_trailers(
-    _filter_envoy_ptr: *mut c_void,
-    _filter_module_ptr: *const c_void,
-) -> u32 {
-    CONTINUE
+/// Hooks that return nothing.
+macro_rules! empty_hooks {
+    ($($name:ident($($arg:ty),*);)*) => {$(
+        #[no_mangle]
+        pub extern "C" fn $name($(_: $arg),*) {}
+    )*};
 }
 
-#[no_mangle]
-pub extern "C" fn envoy_dynamic_module_on_http_filter_response_body(
-    _filter_envoy_ptr: *mut c_void,
-    _filter_module_ptr: *const c_void,
-    _end_of_stream: bool,
-) -> u32 {
-    CONTINUE
+continue_hooks! {
+    envoy_dynamic_module_on_http_filter_request_body(*mut c_void, *const c_void, bool);
+    envoy_dynamic_module_on_http_filter_request_trailers(*mut c_void, *const c_void);
+    envoy_dynamic_module_on_http_filter_response_body(*mut c_void, *const c_void, bool);
+    envoy_dynamic_module_on_http_filter_response_trailers(*mut c_void, *const c_void);
 }
 
-#[no_mangle]
-pub extern "C" fn envoy_dynamic_module_on_http_filter_response_trailers(
-    _filter_envoy_ptr: *mut c_void,
-    _filter_module_ptr: *const c_void,
-) -> u32 {
-    CONTINUE
-}
-
-#[no_mangle]
-pub extern "C" fn envoy_dynamic_module_on_http_filter_stream_complete(
-    _filter_envoy_ptr: *mut c_void,
-    _filter_module_ptr: *const c_void,
-) {
-}
-
-#[no_mangle]
-pub extern "C" fn envoy_dynamic_module_on_http_filter_http_callout_done(
-    _filter_envoy_ptr: *mut c_void,
-    _filter_module_ptr: *const c_void,
-    _callout_id: u64,
-    _result: u32,
-    _headers: *const c_void,
-    _headers_size: usize,
-    _body_chunks: *const c_void,
-    _body_chunks_size: usize,
-) {
-}
-
-#[no_mangle]
-pub extern "C" fn envoy_dynamic_module_on_http_filter_http_stream_headers(
-    _filter_envoy_ptr: *mut c_void,
-    _filter_module_ptr: *const c_void,
-    _stream_id: u64,
-    _headers: *const c_void,
-    _headers_size: usize,
-    _end_stream: bool,
-) {
-}
-
-#[no_mangle]
-pub extern "C" fn envoy_dynamic_module_on_http_filter_http_stream_data(
-    _filter_envoy_ptr: *mut c_void,
-    _filter_module_ptr: *const c_void,
-    _stream_id: u64,
-    _data: *const c_void,
-    _data_count: usize,
-    _end_stream: bool,
-) {
-}
-
-#[no_mangle]
-pub extern "C" fn envoy_dynamic_module_on_http_filter_http_stream_trailers(
-    _filter_envoy_ptr: *mut c_void,
-    _filter_module_ptr: *const c_void,
-    _stream_id: u64,
-    _trailers: *const c_void,
-    _trailers_size: usize,
-) {
-}
-
-#[no_mangle]
-pub extern "C" fn envoy_dynamic_module_on_http_filter_http_stream_complete(
-    _filter_envoy_ptr: *mut c_void,
-    _filter_module_ptr: *const c_void,
-    _stream_id: u64,
-) {
-}
-
-#[no_mangle]
-pub extern "C" fn envoy_dynamic_module_on_http_filter_http_stream_reset(
-    _filter_envoy_ptr: *mut c_void,
-    _filter_module_ptr: *const c_void,
-    _stream_id: u64,
-    _reason: u32,
-) {
-}
-
-#[no_mangle]
-pub extern "C" fn envoy_dynamic_module_on_http_filter_scheduled(
-    _filter_envoy_ptr: *mut c_void,
-    _filter_module_ptr: *const c_void,
-    _event_id: u64,
-) {
-}
-
-#[no_mangle]
-pub extern "C" fn envoy_dynamic_module_on_http_filter_downstream_above_write_buffer_high_watermark(
-    _filter_envoy_ptr: *mut c_void,
-    _filter_module_ptr: *const c_void,
-) {
-}
-
-#[no_mangle]
-pub extern "C" fn envoy_dynamic_module_on_http_filter_downstream_below_write_buffer_low_watermark(
-    _filter_envoy_ptr: *mut c_void,
-    _filter_module_ptr: *const c_void,
-) {
+// (filter_envoy_ptr, filter_module_ptr, then the hook's own arguments, as declared in the ABI)
+empty_hooks! {
+    envoy_dynamic_module_on_http_filter_stream_complete(*mut c_void, *const c_void);
+    envoy_dynamic_module_on_http_filter_http_callout_done(*mut c_void, *const c_void, u64, u32, *const c_void, usize, *const c_void, usize);
+    envoy_dynamic_module_on_http_filter_http_stream_headers(*mut c_void, *const c_void, u64, *const c_void, usize, bool);
+    envoy_dynamic_module_on_http_filter_http_stream_data(*mut c_void, *const c_void, u64, *const c_void, usize, bool);
+    envoy_dynamic_module_on_http_filter_http_stream_trailers(*mut c_void, *const c_void, u64, *const c_void, usize);
+    envoy_dynamic_module_on_http_filter_http_stream_complete(*mut c_void, *const c_void, u64);
+    envoy_dynamic_module_on_http_filter_http_stream_reset(*mut c_void, *const c_void, u64, u32);
+    envoy_dynamic_module_on_http_filter_scheduled(*mut c_void, *const c_void, u64);
+    envoy_dynamic_module_on_http_filter_downstream_above_write_buffer_high_watermark(*mut c_void, *const c_void);
+    envoy_dynamic_module_on_http_filter_downstream_below_write_buffer_low_watermark(*mut c_void, *const c_void);
 }
