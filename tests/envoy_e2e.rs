@@ -66,8 +66,16 @@ fn cases_with(headers: Vec<(&'static str, String)>, mut case: Case) -> Case {
 #[test]
 fn credentialed_policy() {
     let app = "https://app.example.com";
+    // Longer than the 128 bytes the module keeps inline between the request and the response.
+    let long = format!(
+        "https://{}.{}.{}.example.com",
+        "a".repeat(60),
+        "b".repeat(60),
+        "c".repeat(20)
+    );
     let pf = |o: &str, m: &str| Request::preflight("/api/items", o, m);
     let cases = vec![
+        cases_with(actual_ok(&long), case("actual GET, allowed origin of 162 bytes", Request::get("/api/items").header("origin", &long), 200).vary("origin")),
         cases_with(preflight_ok(app), case("preflight, exact origin", pf(app, "PUT").header("access-control-request-headers", "content-type,x-api-key"), 204).vary(PREFLIGHT_VARY).local()),
         cases_with(preflight_ok("https://api.example.com"), case("preflight, subdomain wildcard", pf("https://api.example.com", "DELETE"), 204).vary(PREFLIGHT_VARY).local()),
         cases_with(preflight_ok("https://a.b.example.com"), case("preflight, two-label subdomain", pf("https://a.b.example.com", "PUT"), 204).vary(PREFLIGHT_VARY).local()),
