@@ -99,6 +99,9 @@ enum Contender {
     EmptyReply,
     /// The empty dynamic module: what any dynamic module costs.
     EmptyModule,
+    /// The empty module answering every request with the same preflight
+    /// reply, prebuilt: the cheapest module local reply.
+    EmptyModuleReply,
     /// proxy-wasm-cors, the Proxy-Wasm plugin.
     Plugin,
     /// proxy-wasm-cors, the dynamic module: the same core, natively.
@@ -113,6 +116,7 @@ impl Contender {
             Contender::Empty => "empty-wasm",
             Contender::EmptyReply => "empty-wasm-reply",
             Contender::EmptyModule => "empty-module",
+            Contender::EmptyModuleReply => "empty-module-reply",
             Contender::Plugin => "plugin",
             Contender::Module => "module",
         }
@@ -125,6 +129,7 @@ impl Contender {
             Contender::Empty => "empty Proxy-Wasm filter (bench/empty-filter): no host call",
             Contender::EmptyReply => "empty Proxy-Wasm filter sending the same preflight answer, prebuilt, with one host call and no header read: the cheapest Wasm local reply",
             Contender::EmptyModule => "empty dynamic module (bench/empty-module): every hook empty, no callback",
+            Contender::EmptyModuleReply => "empty dynamic module sending the same preflight answer, prebuilt, with one callback (`send_response_headers`, as the module does) and no header read: the cheapest module local reply",
             Contender::Plugin => "proxy-wasm-cors, the Proxy-Wasm plugin (dist/cors.wasm)",
             Contender::Module => "proxy-wasm-cors, the dynamic module (dist/libcors.so): the same core and policy, natively",
         }
@@ -162,6 +167,7 @@ impl Workload {
         ];
         if self == Workload::Preflight {
             all.insert(3, Contender::EmptyReply);
+            all.insert(5, Contender::EmptyModuleReply);
         }
         all
     }
@@ -510,6 +516,7 @@ fn bootstrap_under_test(settings: &Settings, upstream_port: u16) -> Value {
         let _ = writeln!(reply, "{name}: {value}");
     }
     let empty_reply = common::form::wasm_filter_from(&settings.empty_wasm, &reply);
+    let empty_module_reply = common::form::module_filter_from(&settings.empty_module, &reply);
     let native_filter = json!({
         "name": "envoy.filters.http.cors",
         "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors"}
@@ -534,6 +541,11 @@ fn bootstrap_under_test(settings: &Settings, upstream_port: u16) -> Value {
         envoy::listener(
             "empty-module",
             vec![empty_module, envoy::router()],
+            envoy::route_to("upstream"),
+        ),
+        envoy::listener(
+            "empty-module-reply",
+            vec![empty_module_reply, envoy::router()],
             envoy::route_to("upstream"),
         ),
         envoy::listener(
@@ -788,26 +800,30 @@ impl Report<'_> {
         let _ = writeln!(out);
         let _ = writeln!(out, "{title}:");
         let _ = writeln!(out);
-        let _ = writeln!(out, "| Workload | module/native | module/empty-module | empty-module/none | plugin/native | plugin/empty-wasm | plugin/empty-wasm-reply | native/none |");
+        let _ = writeln!(out, "| Workload | module/native | module/plugin | module/empty-module | module/empty-module-reply | empty-module/none | plugin/native | plugin/empty-wasm | plugin/empty-wasm-reply | native/none |");
         let _ = writeln!(
             out,
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
         );
         for w in Workload::ALL {
             let r = |a, b| match (speed(w, a), speed(w, b)) {
                 (Some(a), Some(b)) => format!("{:.3}", a / b),
                 _ => "–".to_string(),
             };
-            let reply = if w == Workload::Preflight {
-                r(Contender::Plugin, Contender::EmptyReply)
+            let (reply, module_reply) = if w == Workload::Preflight {
+                (
+                    r(Contender::Plugin, Contender::EmptyReply),
+                    r(Contender::Module, Contender::EmptyModuleReply),
+                )
             } else {
-                "–".to_string()
+                ("–".to_string(), "–".to_string())
             };
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {} | {reply} | {} |",
+                "| {} | {} | {} | {} | {module_reply} | {} | {} | {} | {reply} | {} |",
                 w.name(),
                 r(Contender::Module, Contender::Native),
+                r(Contender::Module, Contender::Plugin),
                 r(Contender::Module, Contender::EmptyModule),
                 r(Contender::EmptyModule, Contender::None),
                 r(Contender::Plugin, Contender::Native),
