@@ -6,7 +6,7 @@
 use crate::config::Config;
 use crate::decision::{decide, Decision, RequestHead};
 use crate::policy::{Outcome, Policy, Reason};
-use crate::response::{ActualPlan, HeaderPlan, MANAGED, VARY};
+use crate::response::{self, ActualPlan, HeaderPlan, MANAGED, VARY};
 use crate::rule::{HostPattern, Rule};
 use crate::shown::shown;
 use std::fmt;
@@ -98,21 +98,19 @@ pub fn explain(config: &Config, request: &Request) -> Result<Explanation, String
         None => "top level".to_string(),
         Some(i) => describe_rule(i, &config.rules[i]),
     };
-    let untouched = || Explanation {
-        request: describe_request(request),
-        policy: format!("{policy_name}, \"enabled\": false"),
-        outcome: None,
-        decision: "CORS is off here: the request and its response pass untouched".to_string(),
-        action: Action::Untouched,
-        hint: None,
-    };
-    // `decide` leaves a request untouched exactly when no policy applies.
-    let (Some(policy), Some(outcome)) = (decision.policy(), decision.outcome()) else {
-        return Ok(untouched());
-    };
     let reply_headers = decision.reply_headers().map(|plan| owned(&plan));
-    let (decision, action, hint) = match decision {
-        Decision::Untouched { .. } => return Ok(untouched()),
+    let (words, action, hint) = match decision {
+        Decision::Untouched { .. } => {
+            return Ok(Explanation {
+                request: describe_request(request),
+                policy: format!("{policy_name}, \"enabled\": false"),
+                outcome: None,
+                decision: "CORS is off here: the request and its response pass untouched"
+                    .to_string(),
+                action: Action::Untouched,
+                hint: None,
+            })
+        }
         Decision::Reply { status: 204, .. } => (
             "allowed: answered here, never reaching the upstream".to_string(),
             Action::Reply {
@@ -121,7 +119,12 @@ pub fn explain(config: &Config, request: &Request) -> Result<Explanation, String
             },
             None,
         ),
-        Decision::Reply { status, .. } => rejected(
+        Decision::Reply {
+            status,
+            policy,
+            outcome,
+            ..
+        } => rejected(
             policy,
             &head,
             outcome,
@@ -131,17 +134,26 @@ pub fn explain(config: &Config, request: &Request) -> Result<Explanation, String
                 headers: reply_headers.unwrap_or_default(),
             },
         ),
-        Decision::Forward { .. } => rejected(
+        Decision::Forward {
+            policy, outcome, ..
+        } => rejected(
             policy,
             &head,
             outcome,
             "passed to the upstream (\"unmatched_preflights\": \"forward\"), whose answer is left untouched",
             Action::Forwarded,
         ),
-        Decision::Actual { .. } => match decision.actual_plan() {
-            Some(plan) => actual(policy, outcome, head.origin, &plan),
-            None => return Ok(untouched()),
-        },
+        Decision::Actual {
+            policy,
+            outcome,
+            allowed_origin,
+            ..
+        } => actual(
+            policy,
+            outcome,
+            head.origin,
+            &response::actual(policy, allowed_origin),
+        ),
     };
     let hint = hint.map(|(value, field)| match decision_rule {
         None => format!("to allow it, add {value} to {field}"),
@@ -152,8 +164,8 @@ pub fn explain(config: &Config, request: &Request) -> Result<Explanation, String
     Ok(Explanation {
         request: describe_request(request),
         policy: policy_name,
-        outcome: Some(outcome),
-        decision,
+        outcome: decision.outcome(),
+        decision: words,
         action,
         hint,
     })

@@ -47,8 +47,7 @@ impl HostPattern {
         }
         // Requests are matched without a trailing dot, so patterns are too.
         let lower = base.strip_suffix('.').unwrap_or(base).to_ascii_lowercase();
-        origin::check_host(lower.as_bytes())
-            .map_err(|e| e.message().replace("an origin", "a host"))?;
+        origin::check_host(lower.as_bytes()).map_err(|e| e.message().to_string())?;
         Ok(if subdomains {
             HostPattern::Subdomains(format!(".{lower}"))
         } else {
