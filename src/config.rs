@@ -408,14 +408,18 @@ fn read_origins(
     for (i, item) in items.iter().enumerate() {
         let item_path = format!("{path}[{i}]");
         let pattern = match item {
-            Value::String(text) => parse_pattern(text),
-            Value::Object(object) => read_matcher(object, &item_path, errors),
-            _ => Err("must be an origin string or a matcher object such as {\"suffix\": \".example.com\"}".to_string()),
+            Value::String(text) => parse_pattern(text)
+                .map_err(|message| errors.push(ConfigError::new(&item_path, Some(item), message)))
+                .ok(),
+            // Reports its own errors, each at the field it is about.
+            Value::Object(object) => read_matcher(object, item, &item_path, errors),
+            _ => {
+                errors.push(ConfigError::new(&item_path, Some(item), "must be an origin string or a matcher object such as {\"suffix\": \".example.com\"}"));
+                None
+            }
         };
-        match pattern {
-            Ok(pattern) => out.push((item_path, pattern, item.clone())),
-            Err(message) if message.is_empty() => {}
-            Err(message) => errors.push(ConfigError::new(item_path, Some(item), message)),
+        if let Some(pattern) = pattern {
+            out.push((item_path, pattern, item.clone()));
         }
     }
     if items.len() > 1 {
@@ -432,50 +436,43 @@ fn read_origins(
     Some(out)
 }
 
-/// `{"suffix": ".example.com", "ignore_case": true}`. Errors on its own fields
-/// are pushed directly; an empty `Err` then means "already reported".
+/// `{"suffix": ".example.com", "ignore_case": true}` (`item`, at `path`);
+/// `None` when something is wrong, each error reported at its field.
 fn read_matcher(
     object: &Map<String, Value>,
+    item: &Value,
     path: &str,
     errors: &mut Vec<ConfigError>,
-) -> Result<OriginPattern, String> {
+) -> Option<OriginPattern> {
     check_unknown_fields(object, path, &[&MATCHER_KINDS, &["ignore_case"]], errors);
-    let ignore_case = match object.get("ignore_case") {
-        None => false,
-        Some(Value::Bool(b)) => *b,
-        Some(other) => {
-            errors.push(ConfigError::new(
-                format!("{path}.ignore_case"),
-                Some(other),
-                "must be true or false",
-            ));
-            false
-        }
-    };
+    let ignore_case = object
+        .get("ignore_case")
+        .and_then(|v| read_bool(v, &format!("{path}.ignore_case"), errors))
+        .is_some_and(|(_, b)| b);
     let kinds: Vec<&str> = MATCHER_KINDS
         .iter()
         .copied()
         .filter(|k| object.contains_key(*k))
         .collect();
     let [kind] = kinds[..] else {
-        return Err(format!(
-            "must have exactly one of {}",
-            MATCHER_KINDS.map(|k| format!("\"{k}\"")).join(", ")
+        let kinds = MATCHER_KINDS.map(|k| format!("\"{k}\"")).join(", ");
+        errors.push(ConfigError::new(
+            path,
+            Some(item),
+            format!("must have exactly one of {kinds}"),
         ));
+        return None;
     };
     let kind_path = format!("{path}.{kind}");
     let value = &object[kind];
     let Some(text) = value.as_str() else {
         errors.push(ConfigError::new(kind_path, Some(value), "must be a string"));
-        return Err(String::new());
+        return None;
     };
-    match Matcher::new(kind, text, ignore_case) {
-        Ok(matcher) => Ok(OriginPattern::Matcher(matcher)),
-        Err(message) => {
-            errors.push(ConfigError::new(kind_path, Some(value), message));
-            Err(String::new())
-        }
-    }
+    Matcher::new(kind, text, ignore_case)
+        .map(OriginPattern::Matcher)
+        .map_err(|message| errors.push(ConfigError::new(kind_path, Some(value), message)))
+        .ok()
 }
 
 fn read_rule(
@@ -510,18 +507,10 @@ fn read_rule(
             "has neither hosts nor path_prefix, so it would match every request; give one or both",
         ));
     }
-    let enabled = match object.get("enabled") {
-        None => true,
-        Some(Value::Bool(b)) => *b,
-        Some(other) => {
-            errors.push(ConfigError::new(
-                format!("{path}.enabled"),
-                Some(other),
-                "must be true or false",
-            ));
-            true
-        }
-    };
+    let enabled = object
+        .get("enabled")
+        .and_then(|v| read_bool(v, &format!("{path}.enabled"), errors))
+        .is_none_or(|(_, b)| b);
     if !enabled {
         let written: Vec<&str> = POLICY_FIELDS
             .iter()
