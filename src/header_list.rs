@@ -1,8 +1,8 @@
 //! `Access-Control-Request-Headers`: a comma-separated list of header names,
 //! checked against the allowed names without allocating and with a bounded cost.
 
+use crate::sorted_names::SortedNames;
 use crate::token::is_tchar;
-use std::cmp::Ordering;
 
 /// Longer than any list a browser sends (it lists only non-safelisted names).
 pub const MAX_LIST_LEN: usize = 4096;
@@ -11,53 +11,31 @@ pub const MAX_NAMES: usize = 128;
 /// RFC 9110 asks recipients to skip "a reasonable number" of empty elements.
 pub const MAX_EMPTY: usize = 16;
 
-/// The header names a policy allows, lowercase, sorted by length then bytes for
-/// binary search: most probes are settled by comparing lengths alone.
+/// The header names a policy allows, lowercase.
 #[derive(Debug, Clone, Default)]
 pub struct HeaderSet {
     /// `"*"`: any name but `authorization` (Fetch never lets `*` cover it).
     any: bool,
-    names: Vec<String>,
+    names: SortedNames,
 }
 
 impl HeaderSet {
     /// `names` must be valid, lowercase tokens; `"*"` sets the wildcard.
     pub fn new(names: &[String]) -> HeaderSet {
-        let mut set = HeaderSet::default();
-        for name in names {
-            if name == "*" {
-                set.any = true;
-            } else {
-                set.names.push(name.clone());
-            }
+        HeaderSet {
+            any: names.iter().any(|n| n == "*"),
+            names: SortedNames::new(names.iter().filter(|n| *n != "*").cloned()),
         }
-        set.names
-            .sort_unstable_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
-        set.names.dedup();
-        set
     }
 
     /// Whether `name` is listed exactly as it is.
     fn listed(&self, name: &[u8]) -> bool {
-        self.names
-            .binary_search_by(|probe| {
-                let probe = probe.as_bytes();
-                probe.len().cmp(&name.len()).then_with(|| probe.cmp(name))
-            })
-            .is_ok()
+        self.names.contains(name)
     }
 
     /// Whether `name` is listed in another case.
     fn listed_in_any_case(&self, name: &[u8]) -> bool {
-        self.names
-            .binary_search_by(|probe| {
-                let probe = probe.as_bytes();
-                probe
-                    .len()
-                    .cmp(&name.len())
-                    .then_with(|| cmp_lowercase(probe, name))
-            })
-            .is_ok()
+        self.names.contains_ignoring_case(name)
     }
 
     /// For a valid token that is not listed as it is: listed in another case,
@@ -108,17 +86,6 @@ fn trim_ows(bytes: &[u8]) -> &[u8] {
         .rposition(|b| !is_ows(b))
         .map_or(start, |i| i + 1);
     &bytes[start..end]
-}
-
-/// Compares a lowercase name with a name in any case, as if it were lowercased.
-fn cmp_lowercase(lower: &[u8], any_case: &[u8]) -> Ordering {
-    for (a, b) in lower.iter().zip(any_case) {
-        match a.cmp(&b.to_ascii_lowercase()) {
-            Ordering::Equal => {}
-            unequal => return unequal,
-        }
-    }
-    lower.len().cmp(&any_case.len())
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ pub mod policy;
 pub mod response;
 pub mod rule;
 pub mod shown;
+pub mod sorted_names;
 pub mod token;
 
 #[cfg(test)]

@@ -111,7 +111,8 @@ fn check_scheme(scheme: &[u8]) -> Result<(), OriginError> {
     Ok(())
 }
 
-fn split_host_port(authority: &[u8]) -> Result<(&[u8], Option<&[u8]>), OriginError> {
+/// `host[:port]` → (host, port), an IPv6 host in brackets.
+pub(crate) fn split_host_port(authority: &[u8]) -> Result<(&[u8], Option<&[u8]>), OriginError> {
     let host_end = if authority.first() == Some(&b'[') {
         authority
             .iter()

@@ -2,6 +2,7 @@
 //! answers "is this request's origin allowed?" without allocating.
 
 use crate::origin::{self, Origin};
+use crate::sorted_names::SortedNames;
 use regex_lite::Regex;
 
 /// Used to catch matchers that match everything: no real deployment allows it.
@@ -215,9 +216,7 @@ fn one_line(text: &str) -> String {
 pub struct OriginSet {
     any: bool,
     null: bool,
-    /// Sorted by length then bytes, for binary search: long lists cost
-    /// O(log n), and most probes are settled by the lengths alone.
-    exact: Vec<String>,
+    exact: SortedNames,
     wildcards: Vec<Wildcard>,
     matchers: Vec<Matcher>,
 }
@@ -225,18 +224,17 @@ pub struct OriginSet {
 impl OriginSet {
     pub fn new(patterns: Vec<OriginPattern>) -> OriginSet {
         let mut set = OriginSet::default();
+        let mut exact = Vec::new();
         for pattern in patterns {
             match pattern {
                 OriginPattern::Any => set.any = true,
                 OriginPattern::Null => set.null = true,
-                OriginPattern::Exact(origin) => set.exact.push(origin),
+                OriginPattern::Exact(origin) => exact.push(origin),
                 OriginPattern::Wildcard(w) => set.wildcards.push(w),
                 OriginPattern::Matcher(m) => set.matchers.push(m),
             }
         }
-        set.exact
-            .sort_unstable_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
-        set.exact.dedup();
+        set.exact = SortedNames::new(exact);
         set
     }
 
@@ -252,14 +250,7 @@ impl OriginSet {
         }
         // An exact entry was validated as an origin when configured, so a value
         // equal to one is valid too: the common case skips parsing altogether.
-        if self
-            .exact
-            .binary_search_by(|probe| {
-                let probe = probe.as_bytes();
-                probe.len().cmp(&value.len()).then_with(|| probe.cmp(value))
-            })
-            .is_ok()
-        {
+        if self.exact.contains(value) {
             return true;
         }
         let Ok(parsed) = origin::parse(value) else {

@@ -89,21 +89,11 @@ impl Rule {
     }
 }
 
-/// `api.example.com:8443` → `api.example.com`, `[::1]:80` → `[::1]`; a
-/// trailing dot names the same host, so it is dropped too.
+/// `api.example.com:8443` → `api.example.com`, `[::1]:80` → `[::1]`, split
+/// as origins are; a trailing dot names the same host, so it is dropped too.
+/// A malformed authority is kept whole: it matches no host pattern.
 fn host_of(authority: &[u8]) -> &[u8] {
-    let end = if authority.first() == Some(&b'[') {
-        authority
-            .iter()
-            .position(|&b| b == b']')
-            .map_or(authority.len(), |i| i + 1)
-    } else {
-        authority
-            .iter()
-            .position(|&b| b == b':')
-            .unwrap_or(authority.len())
-    };
-    let host = &authority[..end];
+    let host = origin::split_host_port(authority).map_or(authority, |(host, _)| host);
     host.strip_suffix(b".").unwrap_or(host)
 }
 
@@ -125,6 +115,8 @@ mod tests {
             ("*.example.com", "evilexample.com", false),
             ("*", "anything:1", true),
             ("[::1]", "[::1]:10000", true),
+            ("[::1]", "[::1]x", false),
+            ("api.example.com", "api.example.com:", true),
             ("127.0.0.1", "127.0.0.1:10000", true),
             ("Admin.Example.com", "admin.example.com", true),
         ];
