@@ -340,7 +340,7 @@ mod tests {
             "{d:?}"
         );
         assert_eq!(
-            d.actual_plan().unwrap().managed[0],
+            d.actual_plan().unwrap().allow_origin,
             Some(&b"https://app.example.com"[..])
         );
         assert!(d.reply_headers().is_none());
@@ -357,7 +357,10 @@ mod tests {
             ),
             "{d:?}"
         );
-        assert_eq!(d.actual_plan().unwrap().managed, [None; 7]);
+        assert_eq!(
+            d.actual_plan().unwrap().managed().map(|(_, value)| value),
+            [None; 7]
+        );
 
         let d = decide(&config, &head("GET", None, None));
         assert_eq!(d.outcome(), Some(Outcome::NoOrigin));

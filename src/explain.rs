@@ -6,7 +6,7 @@
 use crate::config::Config;
 use crate::decision::{decide, Decision, RequestHead};
 use crate::policy::{Outcome, Policy, Reason};
-use crate::response::{self, ActualPlan, HeaderPlan, MANAGED, VARY};
+use crate::response::{self, ActualPlan, HeaderPlan, VARY};
 use crate::rule::{HostPattern, Rule};
 use crate::shown::shown;
 use std::fmt;
@@ -226,10 +226,10 @@ fn actual(
     };
     let mut set = Vec::new();
     let mut removed = Vec::new();
-    for (name, value) in MANAGED.iter().zip(plan.managed) {
+    for (name, value) in plan.managed() {
         match value {
-            Some(v) => set.push((*name, String::from_utf8_lossy(v).into_owned())),
-            None => removed.push(*name),
+            Some(v) => set.push((name, String::from_utf8_lossy(v).into_owned())),
+            None => removed.push(name),
         }
     }
     (

@@ -4,7 +4,7 @@
 use crate::decision::{decide, Decision, RequestHead};
 use crate::origin;
 use crate::origin_pattern::PROBE_ORIGIN;
-use crate::response::{ALLOW_CREDENTIALS, ALLOW_ORIGIN, MANAGED};
+use crate::response::{ALLOW_CREDENTIALS, ALLOW_ORIGIN};
 use crate::{Config, Policy};
 
 /// Policies covering every branch of the decision: credentials, wildcards,
@@ -97,14 +97,11 @@ pub fn check_decision(config: &Config, request: &RequestHead<'_>) -> Result<(), 
             }
             written
         }
-        Decision::Actual { .. } => MANAGED
-            .iter()
-            .zip(
-                decision
-                    .actual_plan()
-                    .map_or([None; 7], |plan| plan.managed),
-            )
-            .filter_map(|(name, value)| value.map(|v| (*name, v)))
+        Decision::Actual { .. } => decision
+            .actual_plan()
+            .into_iter()
+            .flat_map(|plan| plan.managed())
+            .filter_map(|(name, value)| value.map(|v| (name, v)))
             .collect(),
     };
     let acao = written

@@ -622,7 +622,7 @@ fn actual_response_plans() {
         let p = policy(json);
         let plan = response::actual(&p, origin.map(str::as_bytes));
         assert_eq!(
-            plan.managed,
+            plan.managed().map(|(_, value)| value),
             want.map(|v| v.map(str::as_bytes)),
             "{json}\norigin {origin:?}"
         );

@@ -183,10 +183,33 @@ pub fn managed_index(name: &[u8]) -> Option<usize> {
 /// What to do to the upstream's response to an actual (non-preflight) request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ActualPlan<'a> {
-    /// For each of `MANAGED`, in order: the value to set, or `None` to remove it.
-    pub managed: [Option<&'a [u8]>; 7],
+    /// `access-control-allow-origin`: the request's origin, `*`, or none.
+    pub allow_origin: Option<&'a [u8]>,
+    /// `access-control-allow-credentials: true`, with an allowed origin.
+    pub allow_credentials: bool,
+    /// `access-control-expose-headers`, with an allowed origin.
+    pub expose_headers: Option<&'a [u8]>,
     /// Whether to add `origin` to `vary`: the answer depended on the request's origin.
     pub vary_origin: bool,
+}
+
+impl<'a> ActualPlan<'a> {
+    /// Each of `MANAGED`, in its order, with the value to set, or `None` to
+    /// remove it: an upstream's own are never kept.
+    pub fn managed(&self) -> [(&'static str, Option<&'a [u8]>); MANAGED.len()] {
+        [
+            (ALLOW_ORIGIN, self.allow_origin),
+            (
+                ALLOW_CREDENTIALS,
+                self.allow_credentials.then_some(&b"true"[..]),
+            ),
+            (EXPOSE_HEADERS, self.expose_headers),
+            (ALLOW_METHODS, None),
+            (ALLOW_HEADERS, None),
+            (ALLOW_PRIVATE_NETWORK, None),
+            (MAX_AGE, None),
+        ]
+    }
 }
 
 /// `origin`: the request's `Origin`, if it had one and the policy allows it.
@@ -197,19 +220,13 @@ pub fn actual<'a>(policy: &'a Policy, allowed_origin: Option<&'a [u8]>) -> Actua
     let acao = if any { Some(&b"*"[..]) } else { allowed_origin };
     let allowed = acao.is_some();
     ActualPlan {
-        managed: [
-            acao,
-            (allowed && policy.credentials).then_some(&b"true"[..]),
-            policy
-                .expose_headers
-                .as_ref()
-                .filter(|_| allowed)
-                .map(|v| v.as_bytes()),
-            None,
-            None,
-            None,
-            None,
-        ],
+        allow_origin: acao,
+        allow_credentials: allowed && policy.credentials,
+        expose_headers: policy
+            .expose_headers
+            .as_ref()
+            .filter(|_| allowed)
+            .map(|v| v.as_bytes()),
         vary_origin: !any,
     }
 }
@@ -244,6 +261,15 @@ mod tests {
                 (name, value)
             })
             .collect()
+    }
+
+    #[test]
+    fn a_plan_covers_every_managed_header_in_order() {
+        let config = Config::parse(br#"{"allow_origins": ["*"]}"#).unwrap();
+        let names = actual(&config.default, None)
+            .managed()
+            .map(|(name, _)| name);
+        assert_eq!(names, MANAGED);
     }
 
     #[test]

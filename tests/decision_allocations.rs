@@ -160,7 +160,7 @@ fn actual_request_decisions_allocate_nothing() {
             )
         });
         let name = origin.map(String::from_utf8_lossy);
-        assert_eq!(plan.0.managed[0], origin.filter(|_| want), "{name:?}");
+        assert_eq!(plan.0.allow_origin, origin.filter(|_| want), "{name:?}");
         assert!(plan.1, "{name:?}: origin must be added to vary");
         assert_eq!(n, 0, "actual request from {name:?}: {n} allocations");
     }

@@ -286,7 +286,7 @@ impl Filter {
             // Unknown: remove every managed header the plan does not set.
             sent = [true; MANAGED.len()];
         }
-        for ((name, value), sent) in MANAGED.iter().zip(plan.managed).zip(sent) {
+        for ((name, value), sent) in plan.managed().into_iter().zip(sent) {
             match value {
                 // Adding is cheaper for Envoy than replacing: no lookup first.
                 Some(value) if !sent => stream.add_response_header(name, value),

@@ -10,7 +10,7 @@
 use cors_core::decision::{Decision, Header, RequestHeaders};
 use cors_core::plugin::debug_line;
 use cors_core::policy::Outcome;
-use cors_core::response::{self, MANAGED, VARY};
+use cors_core::response::{self, VARY};
 use cors_core::Plugin;
 use log::{debug, error, info};
 use proxy_wasm::hostcalls;
@@ -235,7 +235,7 @@ impl HttpContext for CorsHttp {
             return Action::Continue;
         };
         let plan = response::actual(policy, allowed_origin.as_deref());
-        for (name, value) in MANAGED.iter().zip(plan.managed) {
+        for (name, value) in plan.managed() {
             self.set_http_response_header_bytes(name, value);
         }
         if plan.vary_origin {
