@@ -194,13 +194,14 @@ impl EnvoyConfig {
 /// One stream's filter in Envoy, valid for the duration of one hook call:
 /// request header values it returns borrow from it and so cannot outlive that
 /// call. The filter only ever changes response headers, so those views stay
-/// valid; a response header is only looked at inside `response_header_is`.
+/// valid; response headers are only looked at inside `visit_response_headers`.
 pub struct Stream {
     ptr: *mut c_void,
 }
 
 impl Stream {
-    fn header(&self, kind: u32, name: &str) -> Option<&[u8]> {
+    /// A request header's value (repeated lines joined with `,` by Envoy).
+    pub fn request_header(&self, name: &str) -> Option<&[u8]> {
         let mut value = EnvoyBuffer {
             ptr: ptr::null(),
             length: 0,
@@ -214,7 +215,7 @@ impl Stream {
         let found = unsafe {
             envoy_dynamic_module_callback_http_get_header(
                 self.ptr,
-                kind,
+                REQUEST_HEADER,
                 ModuleBuffer::of(name.as_bytes()),
                 &mut value,
                 0,
@@ -227,11 +228,6 @@ impl Stream {
         // SAFETY: Envoy returned a pointer and length into its header map,
         // valid as said above.
         Some(unsafe { std::slice::from_raw_parts(value.ptr, value.length) })
-    }
-
-    /// A request header's value (repeated lines joined with `,` by Envoy).
-    pub fn request_header(&self, name: &str) -> Option<&[u8]> {
-        self.header(REQUEST_HEADER, name)
     }
 
     /// Shows `visit` every request header line (name, value), read in one
@@ -342,7 +338,16 @@ impl Stream {
         // `:status` and a reply's at most 8 headers (`response::HeaderPlan`): no allocation.
         let mut vector = [EMPTY_HEADER; 9];
         let lines = std::iter::once((":status", status.as_bytes())).chain(headers);
-        let n = fill(&mut vector, lines);
+        let mut n = 0;
+        for ((name, value), slot) in lines.zip(vector.iter_mut()) {
+            *slot = ModuleHttpHeader {
+                key_ptr: name.as_ptr(),
+                key_length: name.len(),
+                value_ptr: value.as_ptr(),
+                value_length: value.len(),
+            };
+            n += 1;
+        }
         // SAFETY: live filter of the running hook; `vector[..n]` holds
         // pointers to live slices, which Envoy copies before returning.
         unsafe {
@@ -417,24 +422,6 @@ const EMPTY_HEADER: ModuleHttpHeader = ModuleHttpHeader {
     value_ptr: ptr::null(),
     value_length: 0,
 };
-
-/// Points the first entries of `vector` at `lines`; returns how many (extra lines are dropped).
-fn fill<'h>(
-    vector: &mut [ModuleHttpHeader],
-    lines: impl Iterator<Item = (&'h str, &'h [u8])>,
-) -> usize {
-    let mut n = 0;
-    for ((name, value), slot) in lines.zip(vector.iter_mut()) {
-        *slot = ModuleHttpHeader {
-            key_ptr: name.as_ptr(),
-            key_length: name.len(),
-            value_ptr: value.as_ptr(),
-            value_length: value.len(),
-        };
-        n += 1;
-    }
-    n
-}
 
 // ------------------------------------------------------------------ the panic net
 

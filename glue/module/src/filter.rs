@@ -151,32 +151,28 @@ impl<'a> Headers<'a> {
     fn all(&self) -> &RequestHead<'a> {
         self.all.get_or_init(|| {
             let mut head = RequestHead::default();
+            let (mut method, mut authority, mut path) = (None, None, None);
+            // The first line of a name, as a lookup by name gives (Envoy has
+            // already joined repeated lines of the CORS headers).
             self.stream.visit_request_headers(|name, value| {
-                // The first line of a name, as a lookup by name gives (Envoy
-                // has already joined repeated lines of the CORS headers).
                 let slot = match name {
-                    b":method" => &mut head.method,
-                    b":authority" => &mut head.authority,
-                    b":path" => &mut head.path,
-                    _ => {
-                        let slot = match name {
-                            b"origin" => &mut head.origin,
-                            b"access-control-request-method" => &mut head.request_method,
-                            b"access-control-request-headers" => &mut head.request_headers,
-                            b"access-control-request-private-network" => &mut head.private_network,
-                            _ => return,
-                        };
-                        if slot.is_none() {
-                            *slot = Some(value);
-                        }
-                        return;
-                    }
+                    b"origin" => &mut head.origin,
+                    b"access-control-request-method" => &mut head.request_method,
+                    b"access-control-request-headers" => &mut head.request_headers,
+                    b"access-control-request-private-network" => &mut head.private_network,
+                    b":method" => &mut method,
+                    b":authority" => &mut authority,
+                    b":path" => &mut path,
+                    _ => return,
                 };
-                if slot.is_empty() {
-                    *slot = value;
-                }
+                slot.get_or_insert(value);
             });
-            head
+            RequestHead {
+                method: method.unwrap_or_default(),
+                authority: authority.unwrap_or_default(),
+                path: path.unwrap_or_default(),
+                ..head
+            }
         })
     }
 }
