@@ -521,44 +521,34 @@ fn bootstrap_under_test(settings: &Settings, upstream_port: u16) -> Value {
         "name": "envoy.filters.http.cors",
         "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors"}
     });
-    let listeners = vec![
-        envoy::listener("none", vec![envoy::router()], envoy::route_to("upstream")),
+    // The contenders that are one filter before the router, on every route.
+    let filtered = [
+        (Contender::Empty, empty),
+        (Contender::EmptyReply, empty_reply),
+        (Contender::EmptyModule, empty_module),
+        (Contender::EmptyModuleReply, empty_module_reply),
+        (Contender::Plugin, plugin),
+        (Contender::Module, module),
+    ];
+    let mut listeners = vec![
         envoy::listener(
-            "native",
+            Contender::None.name(),
+            vec![envoy::router()],
+            envoy::route_to("upstream"),
+        ),
+        envoy::listener(
+            Contender::Native.name(),
             vec![native_filter, envoy::router()],
             native_route(),
         ),
-        envoy::listener(
-            "empty-wasm",
-            vec![empty, envoy::router()],
-            envoy::route_to("upstream"),
-        ),
-        envoy::listener(
-            "empty-wasm-reply",
-            vec![empty_reply, envoy::router()],
-            envoy::route_to("upstream"),
-        ),
-        envoy::listener(
-            "empty-module",
-            vec![empty_module, envoy::router()],
-            envoy::route_to("upstream"),
-        ),
-        envoy::listener(
-            "empty-module-reply",
-            vec![empty_module_reply, envoy::router()],
-            envoy::route_to("upstream"),
-        ),
-        envoy::listener(
-            "plugin",
-            vec![plugin, envoy::router()],
-            envoy::route_to("upstream"),
-        ),
-        envoy::listener(
-            "module",
-            vec![module, envoy::router()],
-            envoy::route_to("upstream"),
-        ),
     ];
+    listeners.extend(filtered.map(|(contender, filter)| {
+        envoy::listener(
+            contender.name(),
+            vec![filter, envoy::router()],
+            envoy::route_to("upstream"),
+        )
+    }));
     envoy::bootstrap(listeners, vec![envoy::cluster("upstream", upstream_port)])
 }
 
