@@ -1432,23 +1432,25 @@ fn errors_display_paths_values_and_messages() {
     assert_eq!(
         lines,
         [
-            "invalid configuration (3 errors):",
-            r#"  allow_origins[0] = "https://a.com/": ends with a slash; browsers send origins without one, so it would never match"#,
-            "  max_age = -1: must be a whole number of seconds from 0 to 86400 (Chromium caps it at 7200)",
-            r#"  rules[0].hosts[0] = "a.com:80": has a port; rules ignore the port, so remove it"#,
+            r#"invalid configuration: error 1 of 3: allow_origins[0] = "https://a.com/": ends with a slash; browsers send origins without one, so it would never match"#,
+            "invalid configuration: error 2 of 3: max_age = -1: must be a whole number of seconds from 0 to 86400 (Chromium caps it at 7200)",
+            r#"invalid configuration: error 3 of 3: rules[0].hosts[0] = "a.com:80": has a port; rules ignore the port, so remove it"#,
+            "invalid configuration: 3 errors; the configuration is refused",
         ]
     );
 
     let err = Config::parse(b"{}").unwrap_err();
     assert_eq!(
         err.to_string(),
-        "invalid configuration (1 error):\n  allow_origins: is missing; list the origins allowed to call this service, e.g. [\"https://app.example.com\"]"
+        "invalid configuration: error 1 of 1: allow_origins: is missing; list the origins allowed to call this service, e.g. [\"https://app.example.com\"]\n\
+         invalid configuration: 1 error; the configuration is refused"
     );
 
     let err = Config::parse(b"[1, 2]").unwrap_err();
     assert_eq!(
         err.to_string(),
-        "invalid configuration (1 error):\n  configuration = [1,2]: must be a JSON object"
+        "invalid configuration: error 1 of 1: configuration = [1,2]: must be a JSON object\n\
+         invalid configuration: 1 error; the configuration is refused"
     );
 }
 

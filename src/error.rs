@@ -51,16 +51,37 @@ fn short_json(value: &serde_json::Value) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigErrors(pub Vec<ConfigError>);
 
+impl ConfigErrors {
+    /// What to log when the configuration is refused: see [`records`].
+    pub fn records(&self) -> impl Iterator<Item = String> + '_ {
+        records(&self.0)
+    }
+}
+
+/// The log records of a refused configuration: one per error, each whole on
+/// its own (a log pipeline that splits, filters or reorders records keeps the
+/// field, the value and the message together), then one summary with the count.
+pub fn records<E: fmt::Display>(errors: &[E]) -> impl Iterator<Item = String> + '_ {
+    let n = errors.len();
+    let each = errors
+        .iter()
+        .enumerate()
+        .map(move |(i, error)| format!("invalid configuration: error {} of {n}: {error}", i + 1));
+    let summary = format!(
+        "invalid configuration: {n} error{}; the configuration is refused",
+        if n == 1 { "" } else { "s" }
+    );
+    each.chain(std::iter::once(summary))
+}
+
+/// The records, one per line.
 impl fmt::Display for ConfigErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.0.len();
-        write!(
-            f,
-            "invalid configuration ({n} error{}):",
-            if n == 1 { "" } else { "s" }
-        )?;
-        for error in &self.0 {
-            write!(f, "\n  {error}")?;
+        for (i, record) in self.records().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            f.write_str(&record)?;
         }
         Ok(())
     }
@@ -94,7 +115,9 @@ mod tests {
         ]);
         assert_eq!(
             all.to_string(),
-            "invalid configuration (2 errors):\n  a: b\n  c: d"
+            "invalid configuration: error 1 of 2: a: b\n\
+             invalid configuration: error 2 of 2: c: d\n\
+             invalid configuration: 2 errors; the configuration is refused"
         );
     }
 }

@@ -8,6 +8,7 @@
 mod common;
 
 use common::envoy::{self, Envoy, Scratch};
+use common::form::Form;
 use common::health::Health;
 use common::http::Request;
 use common::run_cases;
@@ -214,10 +215,69 @@ fn refused_at_start(config: &str, want: &str) -> Result<(), String> {
     if code.is_none_or(|c| c == 0) {
         return Err(format!("exit code {code:?}, want non-zero"));
     }
-    if !log.lines().any(|line| line.contains(want)) {
-        return Err(format!("no log line contains {want:?}:\n{log}"));
+    let records = error_records(&log);
+    if !records
+        .iter()
+        .any(|r| r.starts_with("invalid configuration: error ") && r.contains(want))
+    {
+        return Err(format!("no error record contains {want:?}:\n{log}"));
+    }
+    one_record_per_error(&records).map_err(|e| format!("{e}:\n{log}"))
+}
+
+/// The filter's own records at error level, each without Envoy's prefix.
+fn error_records(log: &str) -> Vec<String> {
+    let form = Form::current();
+    log.lines()
+        .filter_map(|line| form.log_message(line, "error"))
+        .collect()
+}
+
+/// The refusal as log pipelines need it: `error i of n` records, each whole
+/// on one line with Envoy's prefix, then the summary with the count.
+fn one_record_per_error(records: &[String]) -> Result<(), String> {
+    let errors: Vec<&String> = records
+        .iter()
+        .filter(|r| r.starts_with("invalid configuration: error "))
+        .collect();
+    let n = errors.len();
+    for (i, record) in errors.iter().enumerate() {
+        let head = format!("invalid configuration: error {} of {n}: ", i + 1);
+        if !record.starts_with(&head) {
+            return Err(format!("record {record:?} does not start with {head:?}"));
+        }
+    }
+    let summary = format!(
+        "invalid configuration: {n} error{}; the configuration is refused",
+        if n == 1 { "" } else { "s" }
+    );
+    if !records.iter().any(|r| *r == summary) {
+        return Err(format!("no summary record {summary:?}"));
     }
     Ok(())
+}
+
+/// Several errors at once: each its own log record, with Envoy's prefix, in
+/// the order the configuration holds them, then the count.
+#[test]
+fn each_error_is_its_own_log_record() {
+    let config = r#"{"allow_origin": ["*"], "allow_origins": ["https://app.example.com/"], "max_age": 100000}"#;
+    let (code, log) = envoy::expect_refusal(&one_listener(config, 9));
+    assert!(code.is_some_and(|c| c != 0), "exit {code:?}:\n{log}");
+    let records: Vec<String> = error_records(&log)
+        .into_iter()
+        .filter(|r| r.starts_with("invalid configuration"))
+        .collect();
+    assert_eq!(
+        records,
+        [
+            r#"invalid configuration: error 1 of 3: allow_origin = ["*"]: unknown field; did you mean "allow_origins"?"#,
+            r#"invalid configuration: error 2 of 3: allow_origins[0] = "https://app.example.com/": ends with a slash; browsers send origins without one, so it would never match"#,
+            "invalid configuration: error 3 of 3: max_age = 100000: must be a whole number of seconds from 0 to 86400 (Chromium caps it at 7200)",
+            "invalid configuration: 3 errors; the configuration is refused",
+        ],
+        "{log}"
+    );
 }
 
 #[test]

@@ -81,15 +81,15 @@ fn validate_prints_every_error_with_its_field() {
     assert_eq!((code, err.as_str()), (1, ""));
     assert_eq!(
         out,
-        "invalid configuration (8 errors):\n  \
-         allow_origin = [\"*\"]: unknown field; did you mean \"allow_origins\"?\n  \
-         allow_origins[0] = \"https://app.example.com/\": ends with a slash; browsers send origins without one, so it would never match\n  \
-         allow_origins[1] = \"*\": allows every origin, so the other entries mean nothing; list \"*\" alone\n  \
-         max_age = 100000: must be a whole number of seconds from 0 to 86400 (Chromium caps it at 7200)\n  \
-         allow_headers[0] = \"*\": is not allowed with allow_credentials: true (at allow_credentials): browsers read \"*\" literally on credentialed requests; list the names\n  \
-         allow_origins[1] = \"*\": is not allowed with allow_credentials: true (at allow_credentials): every website could read responses with the user's cookies; list the origins\n  \
-         rules[0].hosts[0] = \"https://admin.example.com\": has a scheme; rules match the host only, e.g. api.example.com\n  \
-         rules[0].enabled = false: switches CORS off here, so max_age would have no effect; remove them\n"
+        "invalid configuration: error 1 of 8: allow_origin = [\"*\"]: unknown field; did you mean \"allow_origins\"?\n\
+         invalid configuration: error 2 of 8: allow_origins[0] = \"https://app.example.com/\": ends with a slash; browsers send origins without one, so it would never match\n\
+         invalid configuration: error 3 of 8: allow_origins[1] = \"*\": allows every origin, so the other entries mean nothing; list \"*\" alone\n\
+         invalid configuration: error 4 of 8: max_age = 100000: must be a whole number of seconds from 0 to 86400 (Chromium caps it at 7200)\n\
+         invalid configuration: error 5 of 8: allow_headers[0] = \"*\": is not allowed with allow_credentials: true (at allow_credentials): browsers read \"*\" literally on credentialed requests; list the names\n\
+         invalid configuration: error 6 of 8: allow_origins[1] = \"*\": is not allowed with allow_credentials: true (at allow_credentials): every website could read responses with the user's cookies; list the origins\n\
+         invalid configuration: error 7 of 8: rules[0].hosts[0] = \"https://admin.example.com\": has a scheme; rules match the host only, e.g. api.example.com\n\
+         invalid configuration: error 8 of 8: rules[0].enabled = false: switches CORS off here, so max_age would have no effect; remove them\n\
+         invalid configuration: 8 errors; the configuration is refused\n"
     );
 }
 
@@ -127,12 +127,15 @@ fn validate_names_the_place_of_each_configuration() {
         out,
         format!(
             "envoy/envoy.yaml: {DEMO_FILTER}: ok\n\
-             {bad_yaml}: {DEMO_FILTER}: invalid configuration (1 error):\n  \
+             {bad_yaml}: {DEMO_FILTER}: invalid configuration: error 1 of 1: \
              max_age = \"600\": must be a whole number of seconds from 0 to 86400 (Chromium caps it at 7200)\n\
-             {struct_typed}: {DEMO_FILTER}: invalid configuration (1 error):\n  \
+             {bad_yaml}: {DEMO_FILTER}: invalid configuration: 1 error; the configuration is refused\n\
+             {struct_typed}: {DEMO_FILTER}: invalid configuration: error 1 of 1: \
              config.configuration has \"@type\": \"type.googleapis.com/google.protobuf.Struct\"; write the plugin's JSON in a type.googleapis.com/google.protobuf.StringValue (its \"value\")\n\
-             {broken_json}: invalid configuration (1 error):\n  \
-             configuration: is not valid JSON: EOF while parsing an object at line 1 column 39\n"
+             {struct_typed}: {DEMO_FILTER}: invalid configuration: 1 error; the configuration is refused\n\
+             {broken_json}: invalid configuration: error 1 of 1: \
+             configuration: is not valid JSON: EOF while parsing an object at line 1 column 39\n\
+             {broken_json}: invalid configuration: 1 error; the configuration is refused\n"
         )
     );
 }
@@ -282,7 +285,8 @@ fn explain_on_an_invalid_configuration_prints_its_errors() {
     assert_eq!(code, 1);
     assert_eq!(
         out,
-        "invalid configuration (1 error):\n  allow_origins[0] = \"*\": is not allowed with allow_credentials: true (at allow_credentials): every website could read responses with the user's cookies; list the origins\n"
+        "invalid configuration: error 1 of 1: allow_origins[0] = \"*\": is not allowed with allow_credentials: true (at allow_credentials): every website could read responses with the user's cookies; list the origins\n\
+         invalid configuration: 1 error; the configuration is refused\n"
     );
 }
 

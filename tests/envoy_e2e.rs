@@ -316,6 +316,46 @@ fn private_network_access() {
         .cors(&base)
         .vary(vary)
         .local(),
+        case(
+            "a request value other than true grants nothing and fails nothing",
+            Request::preflight("/", "https://app.example.com", "GET")
+                .header("access-control-request-private-network", "yes"),
+            204,
+        )
+        .cors(&base)
+        .vary(vary)
+        .local(),
+    ];
+    run(config, &cases);
+}
+
+/// Private Network Access is legacy (Chrome 142 replaced it with the Local
+/// Network Access prompt): its request header alone never fails a preflight.
+#[test]
+fn private_network_request_never_fails_a_preflight_on_its_own() {
+    let config = r#"{"allow_origins": ["https://app.example.com"]}"#;
+    let vary = "origin, access-control-request-method, access-control-request-headers";
+    let cases = vec![
+        case(
+            "requested but not configured: allowed without the grant",
+            Request::preflight("/", "https://app.example.com", "GET")
+                .header("access-control-request-private-network", "true"),
+            204,
+        )
+        .cors(&[
+            ("access-control-allow-origin", "https://app.example.com"),
+            ("access-control-allow-methods", "GET, HEAD, POST"),
+        ])
+        .vary(vary)
+        .local(),
+        case(
+            "refused for its origin, as without the header",
+            Request::preflight("/", "https://evil.example", "GET")
+                .header("access-control-request-private-network", "true"),
+            403,
+        )
+        .vary(vary)
+        .local(),
     ];
     run(config, &cases);
 }

@@ -228,9 +228,9 @@ fn a_bad_route_policy_makes_envoy_refuse_the_configuration() {
     let (code, log) = envoy::expect_refusal(&bootstrap(9, bad));
     assert!(code.is_some_and(|c| c != 0), "exit {code:?}:\n{log}");
     for want in [
-        "per-route invalid configuration (2 errors):",
-        r#"allow_origins[0] = "https://b.example.com/""#,
-        "max_age = -1",
+        r#"cors: per-route invalid configuration: error 1 of 2: allow_origins[0] = "https://b.example.com/""#,
+        "cors: per-route invalid configuration: error 2 of 2: max_age = -1",
+        "cors: per-route invalid configuration: 2 errors; the configuration is refused",
     ] {
         assert!(log.contains(want), "no {want:?} in the log:\n{log}");
     }

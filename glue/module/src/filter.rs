@@ -56,7 +56,10 @@ impl ConfigRef {
                 })
             }
             Err(errors) => {
-                log(Level::Error, &format!("{what}{errors}"));
+                // One log record per error (field, value, message), then the count.
+                for record in errors.records() {
+                    log(Level::Error, &format!("{what}{record}"));
+                }
                 None
             }
         }

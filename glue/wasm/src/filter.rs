@@ -70,8 +70,10 @@ impl RootContext for CorsRoot {
                 true
             }
             Err(errors) => {
-                // One line per error: each names the field and the value.
-                error!("{errors}");
+                // One log record per error (field, value, message), then the count.
+                for record in errors.records() {
+                    error!("{record}");
+                }
                 false
             }
         }

@@ -1,13 +1,15 @@
 //! The tool itself; native only (see main.rs).
 
 use cors_core::config_source::{self, Found};
+use cors_core::error;
 use cors_core::explain::{self, Request};
 use cors_core::Config;
 use std::process::ExitCode;
 
 const USAGE: &str = "usage:
   cors-check validate FILE...
-      Checks each plugin configuration in FILE: prints \"ok\", or every error with its field.
+      Checks each plugin configuration in FILE: prints \"ok\", or one line per error
+      (field, value, message) and one with the count.
   cors-check explain FILE [--origin ORIGIN] [--method METHOD] [--header NAME]...
                           [--host HOST] [--path PATH] [--preflight] [--private-network]
       Prints what the plugin does with one request: the policy that applies, the decision,
@@ -47,13 +49,13 @@ fn read(file: &str) -> Result<Vec<Found>, String> {
     config_source::find(&text).map_err(|e| format!("{file} {e}"))
 }
 
-/// `Ok(config)`, or the errors as printed, one per line.
-fn parse(found: &Found) -> Result<Config, String> {
-    let json = found
-        .json
-        .as_ref()
-        .map_err(|e| format!("invalid configuration (1 error):\n  {e}"))?;
-    Config::parse(json.as_bytes()).map_err(|errors| errors.to_string())
+/// `Ok(config)`, or the records Envoy would log: one per error, then the count.
+fn parse(found: &Found) -> Result<Config, Vec<String>> {
+    let json = match &found.json {
+        Ok(json) => json,
+        Err(e) => return Err(error::records(std::slice::from_ref(e)).collect()),
+    };
+    Config::parse(json.as_bytes()).map_err(|errors| errors.records().collect())
 }
 
 fn validate(files: &[String]) -> Result<ExitCode, String> {
@@ -71,16 +73,19 @@ fn validate(files: &[String]) -> Result<ExitCode, String> {
             format!("{file}: {}", found.location)
         };
         let report = match parse(found) {
-            Ok(_) => "ok".to_string(),
-            Err(errors) => {
+            Ok(_) => vec!["ok".to_string()],
+            Err(records) => {
                 invalid = true;
-                errors
+                records
             }
         };
-        if bare {
-            println!("{report}");
-        } else {
-            println!("{label}: {report}");
+        // Each line stands alone, like Envoy's log records: named unless bare.
+        for line in report {
+            if bare {
+                println!("{line}");
+            } else {
+                println!("{label}: {line}");
+            }
         }
     }
     Ok(if invalid {
@@ -133,8 +138,10 @@ fn explain_command(args: &[String]) -> Result<ExitCode, String> {
     };
     let config = match parse(found) {
         Ok(config) => config,
-        Err(errors) => {
-            println!("{errors}");
+        Err(records) => {
+            for record in records {
+                println!("{record}");
+            }
             return Ok(ExitCode::from(INVALID));
         }
     };
