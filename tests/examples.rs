@@ -15,6 +15,7 @@ use cors_core::config_source;
 use cors_core::Config;
 use serde_json::Value;
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -665,19 +666,34 @@ fn make_image_without_docker_or_buildah_says_what_to_install() {
 /// tar+gzip layer whose plugin.wasm is the module.
 #[test]
 fn make_image_builds_what_istio_pulls() {
-    let buildah_ok = Command::new("buildah")
+    let buildah_ok = container_tool("buildah")
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success());
     assert!(
         buildah_ok,
-        "buildah is missing: apt-get install buildah (.ci/run installs it)"
+        "buildah is missing: apt-get install buildah (make test installs it)"
     );
     let scratch = Scratch::new("image");
     let image = format!("localhost/proxy-wasm-cors-test:{}", std::process::id());
+    // Buildah through tests/own-mount-root.sh (a chroot's root is no mount point).
+    let buildah = scratch.path("buildah");
+    fs::write(
+        &buildah,
+        format!(
+            "#!/bin/sh\nexec '{}' buildah \"$@\"\n",
+            common::root().join("tests/own-mount-root.sh").display()
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&buildah, fs::Permissions::from_mode(0o755)).unwrap();
     let out = make_image(
         &scratch,
-        &[&format!("IMAGE={image}"), "DOCKER=/nonexistent/docker"],
+        &[
+            &format!("IMAGE={image}"),
+            "DOCKER=/nonexistent/docker",
+            &format!("BUILDAH={}", buildah.display()),
+        ],
     );
     assert!(
         out.status.success(),
@@ -686,7 +702,7 @@ fn make_image_builds_what_istio_pulls() {
         String::from_utf8_lossy(&out.stderr)
     );
     let layout = scratch.path("oci");
-    let push = Command::new("buildah")
+    let push = container_tool("buildah")
         .args(["push", &image])
         .arg(format!("oci:{}", layout.display()))
         .env("CONTAINERS_STORAGE_CONF", scratch.path("storage.conf"))
@@ -787,7 +803,7 @@ fn compose_services_run_in_containers_and_answer_as_the_readme_shows() {
         let answers = examples::demo_answers_as_the_readme_shows(front);
         eprintln!("compose: {config} answered {answers:?}");
         drop(container);
-        let left = Command::new("podman")
+        let left = container_tool("podman")
             .args(["ps", "-a", "-q", "--filter", &format!("name={name}")])
             .output()
             .unwrap();
@@ -835,7 +851,7 @@ fn build_envoy_image(tag: &str) {
     )
     .unwrap();
     // Podman looks a short name up as docker.io/... first: tag it so.
-    let output = Command::new("buildah")
+    let output = container_tool("buildah")
         .args(["bud", "-q", "-t", &format!("docker.io/{tag}"), "-f"])
         .arg(scratch.path("Containerfile"))
         .arg(&scratch.0)
@@ -846,6 +862,14 @@ fn build_envoy_image(tag: &str) {
         "buildah bud failed:\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// `buildah` or `podman`, run so that "/" is a mount point (see
+/// tests/own-mount-root.sh): what containers/storage needs to unpack layers.
+fn container_tool(name: &str) -> Command {
+    let mut command = Command::new(common::root().join("tests/own-mount-root.sh"));
+    command.arg(name);
+    command
 }
 
 /// `podman run` for a compose service, from its settings, with the demo
@@ -907,8 +931,8 @@ struct Container {
 
 impl Container {
     fn run(name: &str, args: &[String]) -> Container {
-        let _ = Command::new("podman").args(["rm", "-f", name]).output();
-        let output = Command::new("podman")
+        let _ = container_tool("podman").args(["rm", "-f", name]).output();
+        let output = container_tool("podman")
             .args(["run", "-d", "--name", name])
             .args(args)
             .output()
@@ -933,7 +957,7 @@ impl Container {
                 return;
             }
             if Instant::now() > deadline {
-                let logs = Command::new("podman")
+                let logs = container_tool("podman")
                     .args(["logs", &self.name])
                     .output()
                     .unwrap();
@@ -950,7 +974,7 @@ impl Container {
 
 impl Drop for Container {
     fn drop(&mut self) {
-        let _ = Command::new("podman")
+        let _ = container_tool("podman")
             .args(["rm", "-f", "-t", "2", &self.name])
             .output();
     }
