@@ -11,6 +11,8 @@
 //! `*.test` names are mapped to 127.0.0.1 inside Chromium
 //! (`--host-resolver-rules`), so a page can have a subdomain origin such as
 //! `http://app.example.test:PAGE`. The plugin listeners are `http://localhost:PORT`.
+//! A second pass runs every case over HTTPS (pages through TLS listeners of
+//! their own, plugin listeners with ALPN h2), as browsers reach Envoy.
 //!
 //! Needs `ENVOY` (set by `make test`) and `apt-get install chromium chromium-driver`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -22,6 +24,7 @@ mod webdriver;
 use common::envoy::{self, Envoy, Scratch};
 use common::form::Form;
 use common::run_cases;
+use common::tls::TestCert;
 use common::upstream::Upstream;
 use fetch::{ScriptRequest, Step, Verdict};
 use serde_json::{json, Value};
@@ -179,6 +182,8 @@ const STAR_WITH_CREDENTIALS: &str =
 
 /// The page origins, by key. Ports are known only once the page servers run.
 struct Origins {
+    /// `http`, or `https` for the pass over TLS (pages and listeners alike).
+    scheme: &'static str,
     page: u16,
     page2: u16,
 }
@@ -195,7 +200,7 @@ impl Origins {
             "admin" => ("admin.example.test", self.page),
             _ => panic!("unknown page {key}"),
         };
-        format!("http://{host}:{port}")
+        format!("{}://{host}:{port}", self.scheme)
     }
 }
 
@@ -236,7 +241,7 @@ fn listeners(o: &Origins) -> Vec<(&'static str, String)> {
         (
             "wildcards",
             json!({
-                "allow_origins": [format!("http://*.example.test:{}", o.page), "http://127.0.0.1:*"],
+                "allow_origins": [format!("{}://*.example.test:{}", o.scheme, o.page), format!("{}://127.0.0.1:*", o.scheme)],
                 "allow_methods": ["PUT"],
                 "max_age": 0
             })
@@ -512,7 +517,8 @@ impl World<'_> {
             None => (format!("/case/{index}"), query),
         };
         let url = format!(
-            "http://localhost:{}{path}{query}",
+            "{}://localhost:{}{path}{query}",
+            self.origins.scheme,
             self.envoy.listener_port(case.listener)
         );
         let headers: serde_json::Map<String, Value> = case
@@ -592,7 +598,18 @@ impl World<'_> {
                 case.upstream
             ));
         }
-        // The differential suite's Fetch model must see what Chromium saw.
+        // The differential suite's Fetch model must see what Chromium saw. Its
+        // client speaks cleartext HTTP/1.1: it runs in the HTTP pass only.
+        if self.origins.scheme == "https" {
+            return outcome(
+                problems,
+                &url,
+                &init,
+                self.origins.get(case.page),
+                results,
+                &console,
+            );
+        }
         let script = ScriptRequest {
             origin: self.origins.get(case.page),
             method: case.method.to_string(),
@@ -617,17 +634,35 @@ impl World<'_> {
                 trace.iter().map(|e| format!("\n        {e}")).collect::<String>()
             ));
         }
-        if problems.is_empty() {
-            return Ok(());
-        }
-        Err(format!(
-            "{}\n      fetch({url}, {init}) from {}\n      results: {}\n      Chromium console:\n        {}",
-            problems.join("; "),
+        outcome(
+            problems,
+            &url,
+            &init,
             self.origins.get(case.page),
-            Value::Array(results),
-            if console.is_empty() { "(empty)".to_string() } else { console.join("\n        ") }
-        ))
+            results,
+            &console,
+        )
     }
+}
+
+/// `Ok`, or every problem of one case with what Chromium did.
+fn outcome(
+    problems: Vec<String>,
+    url: &str,
+    init: &Value,
+    page: String,
+    results: Vec<Value>,
+    console: &[String],
+) -> Result<(), String> {
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "{}\n      fetch({url}, {init}) from {page}\n      results: {}\n      Chromium console:\n        {}",
+        problems.join("; "),
+        Value::Array(results),
+        if console.is_empty() { "(empty)".to_string() } else { console.join("\n        ") }
+    ))
 }
 
 /// `None` when the model's verdict is what Chromium showed the script: the
@@ -721,24 +756,78 @@ fn check_result(expect: &Expect, result: &Value) -> Result<(), String> {
 
 #[test]
 fn chromium_enforces_what_the_plugin_answers() {
+    run_suite(None);
+}
+
+/// The same cases and answers with pages and listeners over HTTPS, where
+/// browsers speak HTTP/2: a certificate made for the run, which Chromium is
+/// told to trust by its key; every listener must have served HTTP/2 only.
+#[test]
+fn chromium_over_https_and_http2_sees_the_same_answers() {
+    let cert = TestCert::new();
+    let envoy = run_suite(Some(&cert));
+    for (name, _) in &envoy.listeners {
+        let h2 = envoy.stat(&format!("http.{name}.downstream_cx_http2_total"));
+        let h1 = envoy.stat(&format!("http.{name}.downstream_cx_http1_total"));
+        assert!(
+            h2.is_some_and(|n| n > 0) && h1 == Some(0),
+            "listener {name}: {h2:?} HTTP/2 and {h1:?} HTTP/1 connections, want HTTP/2 only"
+        );
+    }
+}
+
+/// Runs every case in Chromium, over TLS with `cert`; returns the Envoy of
+/// the plugin listeners.
+fn run_suite(cert: Option<&TestCert>) -> Envoy {
     let (chromium, chromedriver) = webdriver::binaries();
     let pages = Upstream::start();
     let pages2 = Upstream::start();
     let upstream = Upstream::start();
-    let origins = Origins {
-        page: pages.port,
-        page2: pages2.port,
+    let tls = |listener: Value| match cert {
+        Some(cert) => cert.listener(listener),
+        None => listener,
+    };
+    // Over TLS the pages come through TLS listeners of their own, in an Envoy
+    // started first: their ports are in the origins the policies list.
+    let page_envoy = cert.map(|cert| {
+        let page = |name: &str, cluster: &str| {
+            cert.listener(envoy::listener(
+                name,
+                vec![envoy::router()],
+                envoy::route_to(cluster),
+            ))
+        };
+        Envoy::start(&envoy::bootstrap(
+            vec![page("page", "pages"), page("page2", "pages2")],
+            vec![
+                envoy::cluster("pages", pages.port),
+                envoy::cluster("pages2", pages2.port),
+            ],
+        ))
+        .unwrap_or_else(|log| panic!("the pages' Envoy did not start:\n{log}"))
+    });
+    let origins = match &page_envoy {
+        Some(e) => Origins {
+            scheme: "https",
+            page: e.listener_port("page"),
+            page2: e.listener_port("page2"),
+        },
+        None => Origins {
+            scheme: "http",
+            page: pages.port,
+            page2: pages2.port,
+        },
     };
     let configs = listeners(&origins);
     let bootstrap = envoy::bootstrap(
         configs
             .iter()
             .map(|(name, config)| {
-                envoy::listener(
+                tls(envoy::listener(
                     name,
                     vec![envoy::cors_filter(config), envoy::router()],
                     envoy::route_to("upstream"),
-                )
+                ))
             })
             .collect(),
         vec![envoy::cluster("upstream", upstream.port)],
@@ -747,13 +836,15 @@ fn chromium_enforces_what_the_plugin_answers() {
         Envoy::start(&bootstrap).unwrap_or_else(|log| panic!("Envoy did not start:\n{log}"));
     let driver = Driver::start(&chromedriver);
     let profile = Scratch::new("chromium-profile");
-    let session = Session::new(
-        &driver,
-        &chromium,
-        &profile.0,
-        // Every *.test name is this machine, so pages can have subdomain origins.
-        &["--host-resolver-rules=MAP *.test 127.0.0.1".to_string()],
-    );
+    // Every *.test name is this machine, so pages can have subdomain origins.
+    let mut args = vec!["--host-resolver-rules=MAP *.test 127.0.0.1".to_string()];
+    if let Some(cert) = cert {
+        args.push(format!(
+            "--ignore-certificate-errors-spki-list={}",
+            cert.spki_sha256()
+        ));
+    }
+    let session = Session::new(&driver, &chromium, &profile.0, &args);
     let browser = format!("Chromium {}", session.browser_version);
     let world = World {
         session,
@@ -764,7 +855,11 @@ fn chromium_enforces_what_the_plugin_answers() {
     };
     let cases = cases();
     let index = |c: &Case| cases.iter().position(|x| std::ptr::eq(x, c)).unwrap();
-    println!("browser suite: {} cases in {browser}", cases.len());
+    println!(
+        "browser suite ({}): {} cases in {browser}",
+        world.origins.scheme,
+        cases.len()
+    );
     run_cases(
         &cases,
         |c| {
@@ -780,4 +875,6 @@ fn chromium_enforces_what_the_plugin_answers() {
         |c| world.run(index(c), c),
     );
     assert!(cases.len() >= 20);
+    drop(page_envoy);
+    world.envoy
 }

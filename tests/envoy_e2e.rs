@@ -1,13 +1,17 @@
 //! The plugin in a real Envoy: every behaviour of the README's table, asserted
-//! on exact statuses and header values. Needs `ENVOY` (set by `make test`).
+//! on exact statuses and header values, the same table over HTTP/1.1, HTTP/2
+//! in cleartext (h2c) and HTTP/2 over TLS (ALPN). Needs `ENVOY` (set by
+//! `make test`), curl and openssl.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
-use common::cases::{case, check, Case};
-use common::envoy::Envoy;
+use common::cases::{case, check_on, Case, Transport};
+use common::curl::H2;
+use common::envoy::{self, Envoy};
 use common::http::Request;
 use common::run_cases;
+use common::tls::TestCert;
 use common::upstream::Upstream;
 
 const CREDENTIALED: &str = r#"{
@@ -23,13 +27,37 @@ const CREDENTIALED: &str = r#"{
 const PREFLIGHT_VARY: &str =
     "origin, access-control-request-method, access-control-request-headers";
 
+/// Every case over each transport: `cors` (cleartext: HTTP/1.1 and h2c) and
+/// `cors-tls` (TLS with ALPN h2, http/1.1) listeners, one filter configuration.
 fn run(config: &str, cases: &[Case]) -> (Envoy, Upstream) {
     let upstream = Upstream::start();
-    let envoy = Envoy::with_plugin(config, upstream.port);
+    let cert = TestCert::new();
+    let listener = |name| {
+        envoy::listener(
+            name,
+            vec![envoy::cors_filter(config), envoy::router()],
+            envoy::route_to("upstream"),
+        )
+    };
+    let envoy = Envoy::start(&envoy::bootstrap(
+        vec![listener("cors"), cert.listener(listener("cors-tls"))],
+        vec![envoy::cluster("upstream", upstream.port)],
+    ))
+    .unwrap_or_else(|log| panic!("Envoy did not start:\n{log}"));
+    let (clear, tls) = (envoy.listener_port("cors"), envoy.listener_port("cors-tls"));
+    let runs = [
+        (clear, Transport::Http1),
+        (clear, Transport::Http2(H2::Cleartext)),
+        (tls, Transport::Http2(H2::Tls(&cert.cert))),
+    ];
+    let all: Vec<(u16, Transport, &Case)> = runs
+        .iter()
+        .flat_map(|&(port, transport)| cases.iter().map(move |c| (port, transport, c)))
+        .collect();
     run_cases(
-        cases,
-        |c| c.name.to_string(),
-        |c| check(&envoy, &upstream, c),
+        &all,
+        |(_, transport, c)| format!("{}: {}", transport.name(), c.name),
+        |&(port, transport, c)| check_on(port, &upstream, c, transport),
     );
     (envoy, upstream)
 }

@@ -2,6 +2,7 @@
 //! `access-control-*` header in order, the whole `vary`, whether the upstream
 //! was reached), checked against a real Envoy.
 
+use super::curl::{self, H2};
 use super::envoy::Envoy;
 use super::http::Request;
 use super::upstream::Upstream;
@@ -51,9 +52,42 @@ impl Case {
     }
 }
 
+/// How a case's request reaches Envoy.
+#[derive(Debug, Clone, Copy)]
+pub enum Transport<'a> {
+    /// The raw HTTP/1.1 client: exactly the bytes the case gives.
+    Http1,
+    /// HTTP/2 through curl, cleartext or TLS.
+    Http2(H2<'a>),
+}
+
+impl Transport<'_> {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Transport::Http1 => "HTTP/1.1",
+            Transport::Http2(H2::Cleartext) => "h2c",
+            Transport::Http2(H2::Tls(_)) => "h2 over TLS",
+        }
+    }
+}
+
+/// The case over HTTP/1.1 on Envoy's first listener.
 pub fn check(envoy: &Envoy, upstream: &Upstream, case: &Case) -> Result<(), String> {
+    check_on(envoy.port(), upstream, case, Transport::Http1)
+}
+
+/// The case on the listener at `port`, over `transport`.
+pub fn check_on(
+    port: u16,
+    upstream: &Upstream,
+    case: &Case,
+    transport: Transport,
+) -> Result<(), String> {
     let before = upstream.count();
-    let response = case.request.send_as(envoy.port(), case.host);
+    let response = match transport {
+        Transport::Http1 => case.request.send_as(port, case.host),
+        Transport::Http2(via) => curl::send(&case.request, port, case.host, via)?,
+    };
     let reached = upstream.count() > before;
     let mut problems = Vec::new();
     if response.status != case.status {

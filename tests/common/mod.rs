@@ -4,11 +4,13 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod cases;
+pub mod curl;
 pub mod envoy;
 pub mod examples;
 pub mod form;
 pub mod health;
 pub mod http;
+pub mod tls;
 pub mod upstream;
 
 use std::os::unix::process::CommandExt;
