@@ -29,7 +29,7 @@ ENVOY_VENV    := .venv/envoy-$(ENVOY_VERSION)
 ENVOY         ?= $(CURDIR)/$(ENVOY_VENV)/bin/envoy
 PYTHON        ?= python3
 
-.PHONY: help packages-run packages-test packages-bench build envoy run build-wasm build-module build-module-faulty run-native test test-unit test-e2e test-matrix test-browser test-ops image lint clean bench bench-core bench-envoy bench-fixture test-bench
+.PHONY: run-tls help packages-run packages-test packages-bench build envoy run build-wasm build-module build-module-faulty run-native test test-unit test-e2e test-matrix test-browser test-ops image lint clean bench bench-core bench-envoy bench-fixture test-bench
 
 ## help: this list: each target and what it does
 help:
@@ -94,6 +94,23 @@ endef
 run: build-wasm envoy
 	$(call demo-banner,plugin)
 	exec $(ENVOY) -c envoy/envoy.yaml --concurrency 1 --disable-hot-restart --log-level warn --component-log-level wasm:info
+
+## run-tls: the demo over TLS with HTTP/2 (envoy/tls.yaml): https://localhost:10443, a certificate made for it
+TLS_DIR := target/tls
+run-tls: build-wasm envoy $(TLS_DIR)/cert.pem
+	@echo "Envoy with the CORS plugin over TLS (HTTP/2 and HTTP/1.1 by ALPN): https://localhost:10443. Ctrl-C stops it."
+	@echo "In another terminal, try (curl trusts the demo's certificate with --cacert; add -v to see ALPN choose h2):"
+	@echo
+	@sed -e 's|curl -si|curl -si --cacert $(TLS_DIR)/cert.pem|' -e 's|http://127.0.0.1:10000|https://localhost:10443|' envoy/demo-requests.sh | sed 's/^/    /'
+	@echo
+	exec $(ENVOY) -c envoy/tls.yaml --concurrency 1 --disable-hot-restart --log-level warn --component-log-level wasm:info
+
+# A self-signed certificate for localhost, for the TLS demo only.
+$(TLS_DIR)/cert.pem:
+	@scripts/system-packages.sh tls
+	@mkdir -p $(TLS_DIR)
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 365 -subj /CN=localhost \
+	  -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout $(TLS_DIR)/key.pem -out $@ 2>/dev/null
 
 ## run-native: the same demo with the dynamic module (dist/libcors.so) instead of the Wasm plugin
 run-native: build-module envoy

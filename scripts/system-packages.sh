@@ -2,6 +2,7 @@
 # Installs the Debian or Ubuntu packages a group of make targets needs, only those
 # whose command is missing:
 #   run    the demo (make run): Python's venv module, for the pinned Envoy's venv
+#   tls    the TLS demo (make run-tls): the above and openssl, for its certificate
 #   test   make test: the above, Chromium and chromedriver (browser suite), Buildah,
 #          Podman and runc (image and compose suites), wrk (soak), a C++ compiler
 #          (cargo fuzz builds libFuzzer), openssl (the TLS suites' certificate), curl
@@ -11,7 +12,7 @@
 # password; otherwise it prints the exact packages and command, and fails.
 set -euo pipefail
 
-group=${1:?usage: scripts/system-packages.sh run|test|bench}
+group=${1:?usage: scripts/system-packages.sh run|tls|test|bench}
 missing=()
 # need PACKAGE CHECK...: PACKAGE when CHECK fails.
 need() {
@@ -27,6 +28,10 @@ grep -qs '^ID=ubuntu' /etc/os-release && ubuntu=1
 case "$group" in
   run)
     need python3-venv python3 -c 'import ensurepip, venv'
+    ;;
+  tls)
+    need python3-venv python3 -c 'import ensurepip, venv'
+    need openssl has openssl
     ;;
   test)
     need python3-venv python3 -c 'import ensurepip, venv'
@@ -50,7 +55,7 @@ case "$group" in
     need valgrind has valgrind
     ;;
   *)
-    echo "scripts/system-packages.sh: unknown group '$group' (run, test or bench)" >&2
+    echo "scripts/system-packages.sh: unknown group '$group' (run, tls, test or bench)" >&2
     exit 2
     ;;
 esac

@@ -1,7 +1,8 @@
 //! Finds the plugin's configuration where operators write it: the plugin's own
 //! JSON, an Envoy configuration (bootstrap, LDS or ECDS file; YAML or JSON)
 //! with the Wasm filter or the dynamic module (its filter config and its
-//! per-route policies), or an Istio `WasmPlugin`. Native only: `cors-check`
+//! per-route policies), an Istio `WasmPlugin` or an Envoy Gateway
+//! `EnvoyExtensionPolicy`. Native only: `cors-check`
 //! and the tests read files; the plugin never does.
 
 use serde::Deserialize;
@@ -75,7 +76,7 @@ pub fn find(text: &str) -> Result<Vec<Found>, String> {
         ));
     }
     if found.is_empty() {
-        return Err("holds no configuration of this plugin: expected the plugin's JSON, an Envoy configuration with an envoy.filters.http.wasm or envoy.filters.http.dynamic_modules filter, or an Istio WasmPlugin".to_string());
+        return Err("holds no configuration of this plugin: expected the plugin's JSON, an Envoy configuration with an envoy.filters.http.wasm or envoy.filters.http.dynamic_modules filter, an Istio WasmPlugin or an Envoy Gateway EnvoyExtensionPolicy".to_string());
     }
     Ok(found)
 }
@@ -113,6 +114,22 @@ fn walk(value: &Value, path: &str, found: &mut Vec<Found>, files: &mut Vec<Strin
                 });
                 return;
             }
+            if is_extension_policy(value) {
+                let name = value["metadata"]["name"].as_str().unwrap_or("(unnamed)");
+                let wasm = value["spec"]["wasm"].as_array().map(Vec::as_slice);
+                for (i, extension) in wasm.unwrap_or_default().iter().enumerate() {
+                    let json = match extension.get("config") {
+                        None | Some(Value::Null) => Ok(String::new()),
+                        // Envoy Gateway sends config to the plugin as this JSON text.
+                        Some(config) => Ok(config.to_string()),
+                    };
+                    found.push(Found {
+                        location: format!("EnvoyExtensionPolicy {name}: spec.wasm[{i}].config"),
+                        json,
+                    });
+                }
+                return;
+            }
             for (key, child) in object {
                 let child_path = if path.is_empty() {
                     key.clone()
@@ -136,6 +153,14 @@ fn is_wasm_plugin(value: &Value) -> bool {
         && value["apiVersion"]
             .as_str()
             .is_some_and(|v| v.starts_with("extensions.istio.io/"))
+}
+
+/// Envoy Gateway's policy: each of its `spec.wasm` extensions is taken for this plugin.
+fn is_extension_policy(value: &Value) -> bool {
+    value["kind"] == "EnvoyExtensionPolicy"
+        && value["apiVersion"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("gateway.envoyproxy.io/"))
 }
 
 /// The plugin JSON of a Wasm filter's `typed_config`, written directly or
@@ -327,6 +352,35 @@ spec:
                     r#"{"allow_origins":["https://shop.example.com"],"max_age":600}"#.to_string()
                 ),
             }]
+        );
+    }
+
+    #[test]
+    fn envoy_gateway_extension_policy_each_wasm_config() {
+        let yaml = r#"
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: EnvoyExtensionPolicy
+metadata: {name: cors}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: eg}]
+  wasm:
+  - code: {type: Image, image: {url: registry.example.com/cors:1}}
+    config: {allow_origins: ["https://shop.example.com"]}
+  - code: {type: Image, image: {url: registry.example.com/cors:1}}
+"#;
+        let found = find(yaml).unwrap();
+        assert_eq!(
+            found,
+            vec![
+                Found {
+                    location: "EnvoyExtensionPolicy cors: spec.wasm[0].config".to_string(),
+                    json: Ok(r#"{"allow_origins":["https://shop.example.com"]}"#.to_string()),
+                },
+                Found {
+                    location: "EnvoyExtensionPolicy cors: spec.wasm[1].config".to_string(),
+                    json: Ok(String::new()),
+                },
+            ]
         );
     }
 

@@ -251,7 +251,7 @@ fn one_record_per_error(records: &[String]) -> Result<(), String> {
         "invalid configuration: {n} error{}; the configuration is refused",
         if n == 1 { "" } else { "s" }
     );
-    if !records.iter().any(|r| *r == summary) {
+    if !records.contains(&summary) {
         return Err(format!("no summary record {summary:?}"));
     }
     Ok(())

@@ -54,6 +54,7 @@ fn validate_good_files() {
         "envoy/rules.yaml",
         "envoy/ecds/cors-filter.yaml",
         "istio/wasmplugin.yaml",
+        "gateway/envoyextensionpolicy.yaml",
     ]);
     assert_eq!((code, err.as_str()), (0, ""));
     assert_eq!(
@@ -62,7 +63,8 @@ fn validate_good_files() {
             "envoy/envoy.yaml: {DEMO_FILTER}: ok\n\
              envoy/rules.yaml: {DEMO_FILTER}: ok\n\
              envoy/ecds/cors-filter.yaml: resources[0].typed_config: ok\n\
-             istio/wasmplugin.yaml: WasmPlugin cors: spec.pluginConfig: ok\n"
+             istio/wasmplugin.yaml: WasmPlugin cors: spec.pluginConfig: ok\n\
+             gateway/envoyextensionpolicy.yaml: EnvoyExtensionPolicy cors: spec.wasm[0].config: ok\n"
         )
     );
 }

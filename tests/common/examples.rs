@@ -18,8 +18,10 @@ pub const ENVOY_EXAMPLES: [&str; 4] = [
 ];
 
 /// Every example file that holds a plugin configuration.
-pub const CONFIG_FILES: [&str; 6] = [
+pub const CONFIG_FILES: [&str; 8] = [
     "envoy/envoy.yaml",
+    "envoy/tls.yaml",
+    "gateway/envoyextensionpolicy.yaml",
     "envoy/native.yaml",
     "envoy/rules.yaml",
     "envoy/ecds/cors-filter.yaml",
@@ -27,16 +29,19 @@ pub const CONFIG_FILES: [&str; 6] = [
     "docker-compose.yaml",
 ];
 
-/// Files of envoy/ and istio/ and at the top that are YAML: every one must be
+/// Files of envoy/, istio/ and gateway/ and at the top that are YAML: every one must be
 /// listed above, so a new example cannot escape the checks.
 pub fn yaml_files_in_repo() -> Vec<String> {
     let root = super::root();
     let mut out = Vec::new();
-    let mut dirs = vec![root.join("envoy"), root.join("istio")];
+    let mut dirs = vec![root.join("envoy"), root.join("istio"), root.join("gateway")];
     let mut seen = 0;
     while let Some(dir) = dirs.pop() {
         seen += 1;
-        assert!(seen < 100, "too many directories under envoy/ and istio/");
+        assert!(
+            seen < 100,
+            "too many directories under envoy/, istio/ and gateway/"
+        );
         for entry in fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
             if path.is_dir() {
