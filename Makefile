@@ -135,10 +135,10 @@ define each-form
 endef
 
 ## test-e2e: the Envoy end-to-end suites on ENVOY_VERSION, for each form, over HTTP/1.1 and HTTP/2
-## The filter's table (envoy_e2e, also over h2c and TLS), the demo, the native-filter differential;
-## per-route policies for the module.
+## The filter's table (envoy_e2e, also over h2c and TLS), the demo, the native-filter differential,
+## report mode against the native filter and an upstream's headers; per-route policies for the module.
 test-e2e: packages-test build envoy
-	$(call each-form,cargo test --test envoy_e2e --test demo --test native_differential -- --test-threads 2 --show-output)
+	$(call each-form,cargo test --test envoy_e2e --test demo --test native_differential --test report_mode -- --test-threads 2 --show-output)
 	@if [ -n "$(filter module,$(FORMS))" ] && [ -n "$(filter $(ENVOY_VERSION),$(PER_ROUTE_ENVOYS))" ]; then \
 	  CORS_FORM=module ENVOY=$(ENVOY) cargo test --test per_route -- --test-threads 2 --show-output; fi
 	@if [ -z "$(filter module,$(FORMS))" ]; then \

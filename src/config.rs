@@ -3,7 +3,7 @@
 
 use crate::error::{ConfigError, ConfigErrors};
 use crate::origin_pattern::{parse_pattern, Matcher, OriginPattern, OriginSet, PROBE_ORIGIN};
-use crate::policy::{Policy, PolicySpec, Unmatched};
+use crate::policy::{Mode, Policy, PolicySpec, Unmatched};
 use crate::rule::{HostPattern, Rule};
 use crate::token::{
     is_forbidden_method, is_forbidden_request_header, is_forbidden_response_header, is_token,
@@ -12,7 +12,7 @@ use crate::token::{
 use serde_json::{Map, Value};
 
 /// Fields of a policy, accepted at the top level and in every rule.
-pub const POLICY_FIELDS: [&str; 8] = [
+pub const POLICY_FIELDS: [&str; 9] = [
     "allow_origins",
     "allow_methods",
     "allow_headers",
@@ -21,6 +21,7 @@ pub const POLICY_FIELDS: [&str; 8] = [
     "allow_credentials",
     "allow_private_network",
     "unmatched_preflights",
+    "mode",
 ];
 /// Fields only the top level accepts.
 pub const TOP_LEVEL_FIELDS: [&str; 1] = ["rules"];
@@ -155,6 +156,7 @@ pub(crate) struct Fields {
     credentials: Option<(String, bool)>,
     private_network: Option<(String, bool)>,
     unmatched: Option<Unmatched>,
+    mode: Option<Mode>,
 }
 
 impl Fields {
@@ -175,6 +177,7 @@ impl Fields {
                 .clone()
                 .or_else(|| base.private_network.clone()),
             unmatched: self.unmatched.or(base.unmatched),
+            mode: self.mode.or(base.mode),
         }
     }
 }
@@ -202,7 +205,10 @@ fn check_unknown_fields(
             continue;
         }
         let hint = match known.iter().min_by_key(|k| edit_distance(k, name)) {
-            Some(best) if edit_distance(best, name) <= 3 => format!("; did you mean {best:?}?"),
+            // Close enough to be a typo, and not most of a short name rewritten.
+            Some(best) if edit_distance(best, name) <= 3.min(name.chars().count() / 2) => {
+                format!("; did you mean {best:?}?")
+            }
             _ => format!("; known fields: {}", known.join(", ")),
         };
         errors.push(ConfigError::new(
@@ -270,6 +276,9 @@ fn read_fields(object: &Map<String, Value>, prefix: &str, errors: &mut Vec<Confi
         unmatched: object
             .get("unmatched_preflights")
             .and_then(|v| read_unmatched(v, &path("unmatched_preflights"), errors)),
+        mode: object
+            .get("mode")
+            .and_then(|v| read_mode(v, &path("mode"), errors)),
     }
 }
 
@@ -306,6 +315,21 @@ fn read_unmatched(value: &Value, path: &str, errors: &mut Vec<ConfigError>) -> O
                 path,
                 Some(value),
                 "must be \"reject\" or \"forward\"",
+            ));
+            None
+        }
+    }
+}
+
+fn read_mode(value: &Value, path: &str, errors: &mut Vec<ConfigError>) -> Option<Mode> {
+    match value.as_str() {
+        Some("enforce") => Some(Mode::Enforce),
+        Some("report") => Some(Mode::Report),
+        _ => {
+            errors.push(ConfigError::new(
+                path,
+                Some(value),
+                "must be \"enforce\" or \"report\"",
             ));
             None
         }
@@ -657,6 +681,7 @@ fn build_policy(fields: &Fields) -> Option<Policy> {
         credentials: fields.credentials.as_ref().is_some_and(|(_, b)| *b),
         private_network: fields.private_network.as_ref().is_some_and(|(_, b)| *b),
         unmatched: fields.unmatched.unwrap_or(Unmatched::Reject),
+        mode: fields.mode.unwrap_or(Mode::Enforce),
     }))
 }
 

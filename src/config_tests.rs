@@ -163,7 +163,7 @@ fn unknown_field_errors() {
             r#"{"allow_origins": ["https://a.com"], "foo": 1}"#,
             "foo",
             Some("1"),
-            "unknown field; known fields: allow_origins, allow_methods, allow_headers, expose_headers, max_age, allow_credentials, allow_private_network, unmatched_preflights, rules",
+            "unknown field; known fields: allow_origins, allow_methods, allow_headers, expose_headers, max_age, allow_credentials, allow_private_network, unmatched_preflights, mode, rules",
             1,
         ),
         // Rule-only fields are unknown at the top level.
@@ -944,6 +944,20 @@ fn scalar_errors() {
             r#"must be "reject" or "forward""#,
             1,
         ),
+        (
+            r#"{"allow_origins": ["https://a.com"], "mode": "shadow"}"#,
+            "mode",
+            Some(r#""shadow""#),
+            r#"must be "enforce" or "report""#,
+            1,
+        ),
+        (
+            r#"{"allow_origins": ["https://a.com"], "rules": [{"hosts": ["a.com"], "mode": true}]}"#,
+            "rules[0].mode",
+            Some("true"),
+            r#"must be "enforce" or "report""#,
+            1,
+        ),
     ];
     check_rows(rows);
 }
@@ -1519,6 +1533,25 @@ fn full_example_parses() {
     assert!(config.policy_at(Some(0)).is_some());
     assert!(config.policy_at(None).is_some());
     assert!(config.policy_at(Some(2)).is_none());
+}
+
+/// `mode` is inherited field by field like the other policy fields.
+#[test]
+fn mode_is_inherited_and_overridden_per_rule() {
+    let config = parse_ok(
+        r#"{"allow_origins": ["https://a.com"], "mode": "report",
+            "rules": [{"hosts": ["a.com"]}, {"hosts": ["b.com"], "mode": "enforce"}]}"#,
+    );
+    let reports = |slot: Option<usize>| config.policy_at(slot).map(|p| p.reports());
+    assert_eq!(
+        [reports(None), reports(Some(0)), reports(Some(1))],
+        [Some(true), Some(true), Some(false)]
+    );
+    let config = parse_ok(
+        r#"{"allow_origins": ["https://a.com"], "rules": [{"hosts": ["a.com"], "mode": "report"}]}"#,
+    );
+    assert!(!config.default.reports());
+    assert_eq!(config.policy_at(Some(0)).map(|p| p.reports()), Some(true));
 }
 
 #[test]

@@ -6,6 +6,7 @@
 use crate::config::Config;
 use crate::decision::{decide, Decision, RequestHead};
 use crate::policy::{Outcome, Policy, Reason};
+use crate::report::COMPARISON_METRICS;
 use crate::response::{self, ActualPlan, HeaderPlan, VARY};
 use crate::rule::{HostPattern, Rule};
 use crate::shown::shown;
@@ -66,6 +67,10 @@ pub struct Explanation {
     pub action: Action,
     /// What to change in the configuration to allow a rejected request.
     pub hint: Option<String>,
+    /// The policy is in report mode: `action` is what it would do.
+    pub report: bool,
+    /// The request has `Origin`: in report mode its response is compared.
+    pub compared: bool,
 }
 
 /// Explains `request` under `config`. `Err` for a request that cannot be a
@@ -109,6 +114,8 @@ pub fn explain(config: &Config, request: &Request) -> Result<Explanation, String
                     .to_string(),
                 action: Action::Untouched,
                 hint: None,
+                report: false,
+                compared: false,
             })
         }
         Decision::Reply { status: 204, .. } => (
@@ -168,6 +175,8 @@ pub fn explain(config: &Config, request: &Request) -> Result<Explanation, String
         decision: words,
         action,
         hint,
+        report: decision.policy().is_some_and(Policy::reports),
+        compared: head.origin.is_some(),
     })
 }
 
@@ -295,17 +304,43 @@ impl fmt::Display for Explanation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "request:  {}", self.request)?;
         writeln!(f, "policy:   {}", self.policy)?;
-        writeln!(f, "decision: {}", self.decision)?;
+        if self.report {
+            writeln!(
+                f,
+                "mode:     report: the plugin changes nothing; request and response pass as without it"
+            )?;
+            writeln!(f, "decision: would be {}", self.decision)?;
+        } else {
+            writeln!(f, "decision: {}", self.decision)?;
+        }
         match self.outcome {
+            Some(outcome) if self.report => {
+                writeln!(f, "counted:  {}", outcome.report_metric())?;
+                if self.compared {
+                    writeln!(
+                        f,
+                        "          and, compared with the response of the CORS layer in place: {}, or {} or {} with one of {}",
+                        COMPARISON_METRICS[0],
+                        COMPARISON_METRICS[1],
+                        COMPARISON_METRICS[2],
+                        COMPARISON_METRICS[3..].join(", ")
+                    )?;
+                }
+            }
             Some(outcome) => writeln!(f, "counted:  {}", outcome.metric())?,
             None => writeln!(f, "counted:  nothing")?,
         }
+        let response = if self.report {
+            "response: in enforce mode,"
+        } else {
+            "response:"
+        };
         match &self.action {
             Action::Untouched | Action::Forwarded => {
-                writeln!(f, "response: the upstream's, untouched")?;
+                writeln!(f, "{response} the upstream's, untouched")?;
             }
             Action::Reply { status, headers } => {
-                writeln!(f, "response: {status}, from the plugin")?;
+                writeln!(f, "{response} {status}, from the plugin")?;
                 for (name, value) in headers {
                     writeln!(f, "  {name}: {value}")?;
                 }
@@ -315,7 +350,7 @@ impl fmt::Display for Explanation {
                 removed,
                 vary_origin,
             } => {
-                writeln!(f, "response: the upstream's, with")?;
+                writeln!(f, "{response} the upstream's, with")?;
                 for (name, value) in set {
                     writeln!(f, "  {name}: {value}")?;
                 }
@@ -354,6 +389,36 @@ mod tests {
             preflight,
             ..Request::default()
         }
+    }
+
+    #[test]
+    fn report_mode_says_what_it_would_do_and_count() {
+        let c = config(
+            r#"{"allow_origins": ["https://a.example"], "rules": [{"path_prefix": "/r/", "mode": "report"}]}"#,
+        );
+        let mut r = request(Some("https://evil.example"), "PUT", true);
+        r.path = "/r/x".to_string();
+        assert_eq!(
+            explain(&c, &r).unwrap().to_string(),
+            "request:  OPTIONS /r/x on localhost, the preflight from https://evil.example for PUT\n\
+             policy:   rules[0] (path_prefix /r/)\n\
+             mode:     report: the plugin changes nothing; request and response pass as without it\n\
+             decision: would be rejected, origin not allowed: \"https://evil.example\"; answered here with 403 and no CORS headers, so the browser blocks the request\n\
+             counted:  cors.report.preflight_rejected_origin\n\
+             \x20         and, compared with the response of the CORS layer in place: cors.report.agreed, or \
+             cors.report.only_other_allowed or cors.report.only_plugin_allowed with one of cors.report.differs_origin, \
+             cors.report.differs_method, cors.report.differs_headers, cors.report.differs_credentials\n\
+             response: in enforce mode, 403, from the plugin\n\
+             \x20 vary: origin, access-control-request-method, access-control-request-headers\n\
+             hint:     to allow it, add \"https://evil.example\" to the allow_origins that applies here: rules[0]'s own, else the top level's\n"
+        );
+        // Outside the rule, the top level enforces.
+        r.path = "/x".to_string();
+        let e = explain(&c, &r).unwrap();
+        assert!(!e.report);
+        assert!(e
+            .to_string()
+            .contains("counted:  cors.preflight_rejected_origin\n"));
     }
 
     #[test]

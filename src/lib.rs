@@ -13,6 +13,7 @@ pub mod origin;
 pub mod origin_pattern;
 pub mod plugin;
 pub mod policy;
+pub mod report;
 pub mod response;
 pub mod rule;
 pub mod shown;

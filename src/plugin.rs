@@ -8,7 +8,8 @@ use crate::config::Config;
 use crate::decision::{decide, Decision, Header, RequestHeaders};
 use crate::error::ConfigErrors;
 use crate::origin::MAX_ORIGIN_LEN;
-use crate::policy::{Outcome, Reason};
+use crate::policy::{Outcome, Policy, Reason};
+use crate::report::COMPARISON_METRICS;
 use crate::response::LocalReplies;
 use crate::shown::shown;
 
@@ -70,10 +71,58 @@ impl Plugin {
     }
 }
 
-/// The counters every form defines, in `Outcome::ALL` order: Envoy shows them
-/// in `/stats` under these names (`/stats/prometheus` with `_` for `.`).
-pub fn counter_names() -> [&'static str; Outcome::ALL.len()] {
-    Outcome::ALL.map(Outcome::metric)
+/// One of the counters every form defines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counter {
+    /// A decision of a policy that enforces (`cors.*`).
+    Decided(Outcome),
+    /// A decision of a policy in report mode (`cors.report.*`).
+    Reported(Outcome),
+    /// A report-mode comparison, by its index in `COMPARISON_METRICS`.
+    Compared(usize),
+}
+
+/// How many counters every form defines.
+pub const COUNTERS: usize = 2 * Outcome::ALL.len() + COMPARISON_METRICS.len();
+
+impl Counter {
+    /// Position in `counter_names()`.
+    pub fn index(self) -> usize {
+        match self {
+            Counter::Decided(outcome) => outcome.index(),
+            Counter::Reported(outcome) => Outcome::ALL.len() + outcome.index(),
+            Counter::Compared(i) => 2 * Outcome::ALL.len() + i,
+        }
+    }
+
+    /// What a decision counts: `cors.*`, or `cors.report.*` where its policy
+    /// only reports; nothing where CORS is off.
+    pub fn of(decision: &Decision) -> Option<Counter> {
+        let outcome = decision.outcome()?;
+        Some(match decision.policy() {
+            Some(policy) if policy.reports() => Counter::Reported(outcome),
+            _ => Counter::Decided(outcome),
+        })
+    }
+}
+
+/// The counters every form defines, by `Counter::index`: Envoy shows them in
+/// `/stats` under these names (`/stats/prometheus` with `_` for `.`).
+pub fn counter_names() -> [&'static str; COUNTERS] {
+    let mut names = [""; COUNTERS];
+    let mut name = |counter: Counter, metric| {
+        if let Some(slot) = names.get_mut(counter.index()) {
+            *slot = metric;
+        }
+    };
+    for outcome in Outcome::ALL {
+        name(Counter::Decided(outcome), outcome.metric());
+        name(Counter::Reported(outcome), outcome.report_metric());
+    }
+    for (i, metric) in COMPARISON_METRICS.iter().enumerate() {
+        name(Counter::Compared(i), metric);
+    }
+    names
 }
 
 /// The debug line a decision logs, if any: why a preflight was rejected, or
@@ -83,19 +132,7 @@ pub fn debug_line<'a>(
     decision: &Decision<'a>,
     headers: &impl RequestHeaders<'a>,
 ) -> Option<String> {
-    let rejection = |policy: &crate::policy::Policy, reason: Reason| {
-        let value = match reason {
-            Reason::Origin => headers.get(Header::Origin),
-            Reason::Method => headers.get(Header::RequestMethod),
-            Reason::Headers => headers
-                .get(Header::RequestHeaders)
-                .and_then(|list| policy.rejected_header(list)),
-        };
-        format!(
-            "preflight rejected: {reason}: {}",
-            shown(value.unwrap_or_default())
-        )
-    };
+    let rejection = |policy, reason| rejection(policy, reason, headers);
     match *decision {
         Decision::Forward {
             outcome: Outcome::PreflightRejected(reason),
@@ -116,6 +153,58 @@ pub fn debug_line<'a>(
         )),
         _ => None,
     }
+}
+
+/// Why a preflight was rejected, with the offending value cut short.
+fn rejection<'a>(policy: &Policy, reason: Reason, headers: &impl RequestHeaders<'a>) -> String {
+    let value = match reason {
+        Reason::Origin => headers.get(Header::Origin),
+        Reason::Method => headers.get(Header::RequestMethod),
+        Reason::Headers => headers
+            .get(Header::RequestHeaders)
+            .and_then(|list| policy.rejected_header(list)),
+    };
+    format!(
+        "preflight rejected: {reason}: {}",
+        shown(value.unwrap_or_default())
+    )
+}
+
+/// The debug line of a decision under a policy in report mode: what the
+/// plugin would have done, since it does nothing (`None` for a request
+/// without `Origin`, or where CORS is off).
+pub fn report_line<'a>(
+    decision: &Decision<'a>,
+    headers: &impl RequestHeaders<'a>,
+) -> Option<String> {
+    let origin = || shown(headers.get(Header::Origin).unwrap_or_default());
+    let would = match *decision {
+        Decision::Reply {
+            status: 204,
+            origin,
+            ..
+        } => format!("answer the preflight from {} with 204", shown(origin)),
+        Decision::Reply {
+            outcome: Outcome::PreflightRejected(reason),
+            policy,
+            ..
+        } => format!("answer 403: {}", rejection(policy, reason, headers)),
+        Decision::Forward {
+            outcome: Outcome::PreflightRejected(reason),
+            policy,
+            ..
+        } => format!("forward: {}", rejection(policy, reason, headers)),
+        Decision::Actual {
+            outcome: Outcome::ActualAllowed,
+            ..
+        } => format!("allow the actual request from {}", origin()),
+        Decision::Actual {
+            outcome: Outcome::ActualDisallowed,
+            ..
+        } => format!("not allow the actual request from {}", origin()),
+        _ => return None,
+    };
+    Some(format!("report: would {would}"))
 }
 
 #[cfg(test)]
@@ -167,5 +256,15 @@ mod tests {
             assert_eq!(debug_line(&decision, &head).as_deref(), want, "{head:?}");
         }
         assert_eq!(counter_names()[0], "cors.preflight_allowed");
+        let names = counter_names();
+        assert_eq!(
+            names[Counter::Reported(Outcome::NoOrigin).index()],
+            "cors.report.no_origin"
+        );
+        assert_eq!(
+            names[Counter::Compared(6).index()],
+            "cors.report.differs_credentials"
+        );
+        assert!(names.iter().all(|n| n.starts_with("cors.")));
     }
 }

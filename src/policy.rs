@@ -15,6 +15,16 @@ pub enum Unmatched {
     Forward,
 }
 
+/// Whether a policy acts, or only reports what it would do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Answer preflights and set the response headers (the default).
+    Enforce,
+    /// Decide and count every request as `Enforce` would, change nothing,
+    /// and compare the decision with the answer of the CORS layer in place.
+    Report,
+}
+
 /// Why a preflight was not allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reason {
@@ -70,6 +80,19 @@ impl Outcome {
         }
     }
 
+    /// The counter a policy in report mode increments instead of `metric`.
+    pub fn report_metric(self) -> &'static str {
+        match self {
+            Outcome::PreflightAllowed => "cors.report.preflight_allowed",
+            Outcome::PreflightRejected(Reason::Origin) => "cors.report.preflight_rejected_origin",
+            Outcome::PreflightRejected(Reason::Method) => "cors.report.preflight_rejected_method",
+            Outcome::PreflightRejected(Reason::Headers) => "cors.report.preflight_rejected_headers",
+            Outcome::ActualAllowed => "cors.report.actual_allowed",
+            Outcome::ActualDisallowed => "cors.report.actual_disallowed",
+            Outcome::NoOrigin => "cors.report.no_origin",
+        }
+    }
+
     /// The counter's name in Envoy's `/stats` (and `/stats/prometheus`, with `_`).
     pub fn metric(self) -> &'static str {
         match self {
@@ -97,6 +120,7 @@ pub struct PolicySpec {
     pub credentials: bool,
     pub private_network: bool,
     pub unmatched: Unmatched,
+    pub mode: Mode,
 }
 
 #[derive(Debug, Clone)]
@@ -108,6 +132,7 @@ pub struct Policy {
     pub credentials: bool,
     pub private_network: bool,
     pub unmatched: Unmatched,
+    pub mode: Mode,
     /// `access-control-allow-methods`
     pub allow_methods: String,
     /// `access-control-allow-headers`, when any header is allowed.
@@ -143,6 +168,7 @@ impl Policy {
             credentials: spec.credentials,
             private_network: spec.private_network,
             unmatched: spec.unmatched,
+            mode: spec.mode,
         }
     }
 
@@ -185,6 +211,11 @@ impl Policy {
             Some(list) if self.headers.check(list).is_err() => Err(Reason::Headers),
             _ => Ok(()),
         }
+    }
+
+    /// Whether the policy only reports (`"mode": "report"`).
+    pub fn reports(&self) -> bool {
+        self.mode == Mode::Report
     }
 
     /// The first requested header name the policy rejects, bounded, for logs.

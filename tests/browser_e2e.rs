@@ -171,6 +171,11 @@ const PF_METHOD: &str = "cors.preflight_rejected_method";
 const PF_HEADERS: &str = "cors.preflight_rejected_headers";
 const ACT_OK: &str = "cors.actual_allowed";
 const ACT_NO: &str = "cors.actual_disallowed";
+const R_PF_OK: &str = "cors.report.preflight_allowed";
+const R_ACT_OK: &str = "cors.report.actual_allowed";
+const R_AGREED: &str = "cors.report.agreed";
+const R_ONLY_PLUGIN: &str = "cors.report.only_plugin_allowed";
+const R_ORIGIN: &str = "cors.report.differs_origin";
 
 // Chromium's console texts for each kind of CORS failure.
 const NO_ACAO: &str =
@@ -270,6 +275,11 @@ fn listeners(o: &Origins) -> Vec<(&'static str, String)> {
         (
             "cached",
             json!({"allow_origins": [app], "allow_methods": ["PUT"], "max_age": 600}).to_string(),
+        ),
+        (
+            "report",
+            json!({"allow_origins": [app], "allow_methods": ["PUT"], "max_age": 0, "mode": "report"})
+                .to_string(),
         ),
     ]
 }
@@ -462,6 +472,20 @@ fn cases() -> Vec<Case> {
             .resolves(200, &["content-length"])
             .counters(&[(PF_OK, 2), (ACT_OK, 2)])
             .upstream(&["PUT", "PUT"]),
+        // Report mode changes nothing a page sees: the upstream's answers decide.
+        case("report mode: a GET the policy would allow, the upstream sends no CORS headers", "app", "report", "GET")
+            .blocked(NO_ACAO)
+            .counters(&[(R_ACT_OK, 1), (R_ONLY_PLUGIN, 1), (R_ORIGIN, 1)])
+            .upstream(&["GET"]),
+        case("report mode: the preflight reaches the upstream, which does not answer it", "app", "report", "PUT")
+            .blocked(PREFLIGHT_FAILED)
+            .counters(&[(R_PF_OK, 1), (R_ONLY_PLUGIN, 1), (R_ORIGIN, 1)])
+            .upstream(&["OPTIONS"]),
+        case("report mode: the upstream's own CORS headers reach the page untouched", "app", "report", "GET")
+            .query("?set=access-control-allow-origin:{app}&set=x-request-id:r-1")
+            .resolves(200, &["content-length"])
+            .counters(&[(R_ACT_OK, 1), (R_AGREED, 1)])
+            .upstream(&["GET"]),
     ]
 }
 

@@ -6,8 +6,9 @@
 
 use crate::ffi::{self, EnvoyConfig, Stream};
 use cors_core::decision::{Decision, Header, RequestHead, RequestHeaders};
-use cors_core::plugin::{counter_names, debug_line};
-use cors_core::policy::Outcome;
+use cors_core::plugin::{counter_names, debug_line, report_line, Counter, COUNTERS};
+use cors_core::policy::Policy;
+use cors_core::report::{Answer, Pending};
 use cors_core::response::{self, MANAGED, VARY};
 use cors_core::Plugin;
 use std::cell::OnceCell;
@@ -73,8 +74,8 @@ impl ConfigRef {
 /// The filter's configuration: its policy and the ids of its counters.
 pub struct FilterConfig {
     config: ConfigRef,
-    /// Counter ids, indexed by `Outcome::index` (`None`: Envoy refused one).
-    counters: [Option<usize>; Outcome::ALL.len()],
+    /// Counter ids, indexed by `Counter::index` (`None`: Envoy refused one).
+    counters: [Option<usize>; COUNTERS],
 }
 
 impl FilterConfig {
@@ -88,7 +89,7 @@ impl FilterConfig {
 
 /// One stream's state.
 pub struct Filter {
-    counters: [Option<usize>; Outcome::ALL.len()],
+    counters: [Option<usize>; COUNTERS],
     /// The configuration that applies: the filter's, or the route's.
     plugin: Arc<Plugin>,
     state: State,
@@ -105,6 +106,9 @@ enum State {
         /// every origin), copied: Envoy's views end with the request hook.
         allowed_origin: Option<Origin>,
     },
+    /// A request with `Origin` under a policy in report mode: the response
+    /// is compared with the plugin's decision, and left as it is.
+    Report(Pending),
 }
 
 /// An allowed origin, kept inline: no allocation per request. Longer ones
@@ -209,10 +213,18 @@ impl Filter {
         }
         let headers = Headers::new(stream);
         let decision = self.plugin.decide(&headers);
-        if let Some(outcome) = decision.outcome() {
-            if let Some(id) = self.counters[outcome.index()] {
-                stream.increment_counter(id);
+        if let Some(counter) = Counter::of(&decision) {
+            self.count(stream, counter);
+        }
+        if decision.policy().is_some_and(Policy::reports) {
+            // Report mode: say what the plugin would do, do nothing.
+            if ffi::log_enabled(Level::Debug) {
+                if let Some(line) = report_line(&decision, &headers) {
+                    log(Level::Debug, &line);
+                }
             }
+            self.state = Pending::of(&decision, &headers).map_or(State::Untouched, State::Report);
+            return false;
         }
         // Only refusals have a debug line: ask Envoy's log level only then.
         if decision.is_refusal() && ffi::log_enabled(Level::Debug) {
@@ -246,9 +258,56 @@ impl Filter {
         }
     }
 
+    fn count(&self, stream: &Stream, counter: Counter) {
+        if let Some(id) = self.counters[counter.index()] {
+            stream.increment_counter(id);
+        }
+    }
+
+    /// Report mode: the other layer's answer (this response, read, never
+    /// changed) against the plugin's decision, counted; a disagreement logged.
+    fn compare(&self, stream: &Stream, pending: &Pending) {
+        // Copied: the views cannot outlive the visit (report mode only).
+        let mut seen: [Option<Vec<u8>>; 5] = Default::default();
+        stream.visit_response_headers(|name, value| {
+            let i = match name {
+                b":status" => 0,
+                b"access-control-allow-origin" => 1,
+                b"access-control-allow-credentials" => 2,
+                b"access-control-allow-methods" => 3,
+                b"access-control-allow-headers" => 4,
+                _ => return,
+            };
+            seen[i].get_or_insert_with(|| value.to_vec());
+        });
+        let [status, allow_origin, allow_credentials, allow_methods, allow_headers] = &seen;
+        let other = Answer {
+            status: status.as_deref(),
+            allow_origin: allow_origin.as_deref(),
+            allow_credentials: allow_credentials.as_deref(),
+            allow_methods: allow_methods.as_deref(),
+            allow_headers: allow_headers.as_deref(),
+        };
+        let Some(verdict) = pending.compare(&self.plugin.config, &other) else {
+            return;
+        };
+        for i in verdict.counters().into_iter().flatten() {
+            self.count(stream, Counter::Compared(i));
+        }
+        if ffi::log_enabled(Level::Debug) {
+            if let Some(line) = pending.line(verdict, &other) {
+                log(Level::Debug, &line);
+            }
+        }
+    }
+
     pub fn on_response_headers(&mut self, stream: &Stream) {
         #[cfg(feature = "fault-injection")]
         inject_fault(stream, "response_headers");
+        if let State::Report(pending) = &self.state {
+            self.compare(stream, pending);
+            return;
+        }
         let State::Actual {
             rule,
             ref allowed_origin,

@@ -8,8 +8,9 @@
 //! host calls back into the VM to allocate its copy.
 
 use cors_core::decision::{Decision, Header, RequestHeaders};
-use cors_core::plugin::debug_line;
-use cors_core::policy::Outcome;
+use cors_core::plugin::{debug_line, report_line, Counter, COUNTERS};
+use cors_core::policy::{Outcome, Policy};
+use cors_core::report::{Answer, Pending};
 use cors_core::response::{self, VARY};
 use cors_core::Plugin;
 use log::{debug, error, info};
@@ -27,8 +28,8 @@ pub struct CorsRoot {
 /// What every request of this VM shares, set up once in `on_configure`.
 struct Shared {
     plugin: Plugin,
-    /// Counter ids, indexed by `Outcome::index`.
-    counters: [Option<u32>; Outcome::ALL.len()],
+    /// Counter ids, indexed by `Counter::index`.
+    counters: [Option<u32>; COUNTERS],
     /// Where an allowed preflight's reply is completed: sized at configure time
     /// for the longest origin, so a preflight allocates nothing. (A VM is
     /// single-threaded: one request at a time borrows it.)
@@ -36,8 +37,8 @@ struct Shared {
 }
 
 impl Shared {
-    fn count(&self, outcome: Outcome) {
-        if let Some(id) = self.counters[outcome.index()] {
+    fn count(&self, counter: Counter) {
+        if let Some(id) = self.counters[counter.index()] {
             // A failed increment loses one sample; never worth failing a request.
             let _ = hostcalls::increment_metric(id, 1);
         }
@@ -102,6 +103,9 @@ enum State {
         /// The request's origin, when the policy allows it.
         allowed_origin: Option<Bytes>,
     },
+    /// A request with `Origin` under a policy in report mode: the response
+    /// is compared with the plugin's decision, and left as it is.
+    Report(Pending),
 }
 
 struct CorsHttp {
@@ -155,6 +159,42 @@ impl CorsHttp {
     }
 }
 
+impl CorsHttp {
+    /// Report mode: the other layer's answer (this response, read, never
+    /// changed) against the plugin's decision, counted; a disagreement logged.
+    fn compare(&self, pending: &Pending) {
+        let Some(shared) = self.shared.as_ref() else {
+            return;
+        };
+        let read = |name| self.get_http_response_header_bytes(name);
+        let (status, allow_origin, allow_credentials, allow_methods, allow_headers) = (
+            read(":status"),
+            read(response::ALLOW_ORIGIN),
+            read(response::ALLOW_CREDENTIALS),
+            read(response::ALLOW_METHODS),
+            read(response::ALLOW_HEADERS),
+        );
+        let other = Answer {
+            status: status.as_deref(),
+            allow_origin: allow_origin.as_deref(),
+            allow_credentials: allow_credentials.as_deref(),
+            allow_methods: allow_methods.as_deref(),
+            allow_headers: allow_headers.as_deref(),
+        };
+        let Some(verdict) = pending.compare(&shared.plugin.config, &other) else {
+            return;
+        };
+        for i in verdict.counters().into_iter().flatten() {
+            shared.count(Counter::Compared(i));
+        }
+        if log::log_enabled!(log::Level::Debug) {
+            if let Some(line) = pending.line(verdict, &other) {
+                debug!("{line}");
+            }
+        }
+    }
+}
+
 /// Request headers read from Envoy on first use, each at most once: every
 /// read crosses the VM boundary, and `decide` asks only for what it needs.
 #[derive(Default)]
@@ -190,8 +230,18 @@ impl HttpContext for CorsHttp {
         };
         let mut headers = HostHeaders::default();
         let decision = shared.plugin.decide(&&headers);
-        if let Some(outcome) = decision.outcome() {
-            shared.count(outcome);
+        if let Some(counter) = Counter::of(&decision) {
+            shared.count(counter);
+        }
+        if decision.policy().is_some_and(Policy::reports) {
+            // Report mode: say what the plugin would do, do nothing.
+            if log::log_enabled!(log::Level::Debug) {
+                if let Some(line) = report_line(&decision, &&headers) {
+                    debug!("{line}");
+                }
+            }
+            self.state = Pending::of(&decision, &&headers).map_or(State::Untouched, State::Report);
+            return Action::Continue;
         }
         if log::log_enabled!(log::Level::Debug) {
             if let Some(line) = debug_line(&decision, &&headers) {
@@ -222,6 +272,10 @@ impl HttpContext for CorsHttp {
     }
 
     fn on_http_response_headers(&mut self, _headers: usize, _end_of_stream: bool) -> Action {
+        if let State::Report(pending) = &self.state {
+            self.compare(pending);
+            return Action::Continue;
+        }
         let State::Actual {
             rule,
             allowed_origin,

@@ -1,0 +1,416 @@
+//! Report mode's comparison: what the plugin would have answered, set against
+//! what the CORS layer in place did answer (Envoy's native filter placed after
+//! the plugin, Istio's `corsPolicy`, or the upstream's own headers), each
+//! judged as a browser judges a response: would it let this origin, method
+//! and these headers through, and with credentials?
+
+use crate::config::Config;
+use crate::decision::{Decision, Header, RequestHeaders};
+use crate::policy::Policy;
+use crate::shown::shown;
+use crate::token::is_safelisted_method;
+use std::fmt;
+
+/// What the request asked, as the comparison needs it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Asked<'a> {
+    pub origin: &'a [u8],
+    /// A preflight's `access-control-request-method`; `None` for an actual request.
+    pub method: Option<&'a [u8]>,
+    /// A preflight's `access-control-request-headers`.
+    pub headers: Option<&'a [u8]>,
+}
+
+/// What the other layer answered: the response's status and CORS headers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Answer<'a> {
+    /// `:status`
+    pub status: Option<&'a [u8]>,
+    pub allow_origin: Option<&'a [u8]>,
+    pub allow_credentials: Option<&'a [u8]>,
+    pub allow_methods: Option<&'a [u8]>,
+    pub allow_headers: Option<&'a [u8]>,
+}
+
+/// The side that let a request through when the other did not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Other,
+    Plugin,
+}
+
+/// What a disagreement is about, in the order a browser checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Difference {
+    Origin,
+    Method,
+    Headers,
+    /// Both let the request through, but only one with credentials.
+    Credentials,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Agreed,
+    Differs { allowed_by: Side, on: Difference },
+}
+
+/// The comparison counters, in the order `Verdict::counters` indexes them.
+pub const COMPARISON_METRICS: [&str; 7] = [
+    "cors.report.agreed",
+    "cors.report.only_other_allowed",
+    "cors.report.only_plugin_allowed",
+    "cors.report.differs_origin",
+    "cors.report.differs_method",
+    "cors.report.differs_headers",
+    "cors.report.differs_credentials",
+];
+
+impl Verdict {
+    /// The comparison counters it increments, as indexes into
+    /// `COMPARISON_METRICS`: `agreed`, or the side and what differs.
+    pub fn counters(self) -> [Option<usize>; 2] {
+        match self {
+            Verdict::Agreed => [Some(0), None],
+            Verdict::Differs { allowed_by, on } => {
+                let side = match allowed_by {
+                    Side::Other => 1,
+                    Side::Plugin => 2,
+                };
+                let on = match on {
+                    Difference::Origin => 3,
+                    Difference::Method => 4,
+                    Difference::Headers => 5,
+                    Difference::Credentials => 6,
+                };
+                [Some(side), Some(on)]
+            }
+        }
+    }
+}
+
+impl fmt::Display for Side {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Side::Other => "the other layer",
+            Side::Plugin => "the plugin",
+        })
+    }
+}
+
+impl fmt::Display for Difference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Difference::Origin => "origin",
+            Difference::Method => "method",
+            Difference::Headers => "headers",
+            Difference::Credentials => "credentials",
+        })
+    }
+}
+
+/// What one side's answer lets through, judged as a browser does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Lets {
+    origin: bool,
+    method: bool,
+    headers: bool,
+    /// The request may also carry credentials.
+    credentials: bool,
+}
+
+impl Lets {
+    fn request(&self) -> bool {
+        self.origin && self.method && self.headers
+    }
+}
+
+/// The plugin's policy against the other layer's answer.
+pub fn compare(policy: &Policy, asked: &Asked, other: &Answer) -> Verdict {
+    let origin = policy.allows_origin(asked.origin);
+    let plugin = Lets {
+        origin,
+        method: asked.method.is_none_or(|m| policy.allows_method(m)),
+        headers: asked
+            .headers
+            .is_none_or(|list| policy.rejected_header(list).is_none()),
+        credentials: origin && policy.credentials && !policy.allows_any_origin(),
+    };
+    let other = judge(asked, other);
+    if plugin.request() != other.request() {
+        let on = if plugin.origin != other.origin {
+            Difference::Origin
+        } else if plugin.method != other.method {
+            Difference::Method
+        } else {
+            Difference::Headers
+        };
+        let allowed_by = if plugin.request() {
+            Side::Plugin
+        } else {
+            Side::Other
+        };
+        return Verdict::Differs { allowed_by, on };
+    }
+    if plugin.request() && plugin.credentials != other.credentials {
+        let allowed_by = if plugin.credentials {
+            Side::Plugin
+        } else {
+            Side::Other
+        };
+        return Verdict::Differs {
+            allowed_by,
+            on: Difference::Credentials,
+        };
+    }
+    Verdict::Agreed
+}
+
+/// Fetch's CORS check (and, for a preflight, its CORS-preflight fetch) of
+/// the other layer's answer.
+fn judge(asked: &Asked, answer: &Answer) -> Lets {
+    let preflight = asked.method.is_some();
+    let ok_status = answer
+        .status
+        .is_some_and(|s| s.len() == 3 && s.first() == Some(&b'2'));
+    let allow_origin = answer.allow_origin.map(trim);
+    let exact = allow_origin == Some(asked.origin);
+    let origin = (ok_status || !preflight) && (exact || allow_origin == Some(b"*"));
+    let credentials = origin && exact && answer.allow_credentials.map(trim) == Some(b"true");
+    let method = asked.method.is_none_or(|method| {
+        is_safelisted_method(method)
+            || items(answer.allow_methods).any(|m| m == method || m == b"*")
+    });
+    let headers = asked.headers.is_none_or(|list| {
+        items(Some(list)).all(|name| {
+            items(answer.allow_headers).any(|allowed| {
+                allowed.eq_ignore_ascii_case(name)
+                    || (allowed == b"*" && !name.eq_ignore_ascii_case(b"authorization"))
+            })
+        })
+    });
+    Lets {
+        origin,
+        method,
+        headers,
+        credentials,
+    }
+}
+
+/// The non-empty elements of a comma-separated list, trimmed.
+fn items(list: Option<&[u8]>) -> impl Iterator<Item = &[u8]> {
+    list.unwrap_or_default()
+        .split(|&b| b == b',')
+        .map(trim)
+        .filter(|item| !item.is_empty())
+}
+
+fn trim(bytes: &[u8]) -> &[u8] {
+    bytes.trim_ascii()
+}
+
+/// A request decided by a policy in report mode, kept for its response: what
+/// the comparison and its debug line need, copied (a host's views of the
+/// request end with the request hook). Report mode is for the weeks of a
+/// migration: this copy is its one allocation per request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    rule: Option<usize>,
+    origin: Vec<u8>,
+    /// A preflight's `access-control-request-method` and `-headers`.
+    preflight: Option<(Vec<u8>, Option<Vec<u8>>)>,
+    method: Vec<u8>,
+    path: Vec<u8>,
+}
+
+impl Pending {
+    /// What to keep of a request whose policy reports; `None` when it
+    /// enforces, where CORS is off, or without `Origin` (nothing to compare).
+    pub fn of<'a>(decision: &Decision<'a>, headers: &impl RequestHeaders<'a>) -> Option<Pending> {
+        if !decision.policy()?.reports() {
+            return None;
+        }
+        let origin = headers.get(Header::Origin)?.to_vec();
+        let preflight = match decision {
+            Decision::Reply { .. } | Decision::Forward { .. } => Some((
+                headers
+                    .get(Header::RequestMethod)
+                    .unwrap_or_default()
+                    .to_vec(),
+                headers.get(Header::RequestHeaders).map(<[u8]>::to_vec),
+            )),
+            _ => None,
+        };
+        Some(Pending {
+            rule: decision.rule(),
+            origin,
+            preflight,
+            method: headers.get(Header::Method).unwrap_or_default().to_vec(),
+            path: headers.get(Header::Path).unwrap_or_default().to_vec(),
+        })
+    }
+
+    fn asked(&self) -> Asked<'_> {
+        Asked {
+            origin: &self.origin,
+            method: self.preflight.as_ref().map(|(m, _)| m.as_slice()),
+            headers: self.preflight.as_ref().and_then(|(_, h)| h.as_deref()),
+        }
+    }
+
+    /// The plugin's decision against the other layer's answer (`None` if the
+    /// policy is gone, which a configuration never allows).
+    pub fn compare(&self, config: &Config, other: &Answer) -> Option<Verdict> {
+        let policy = config.policy_at(self.rule)?;
+        Some(compare(policy, &self.asked(), other))
+    }
+
+    /// The debug line of a disagreement; `None` for an agreement.
+    pub fn line(&self, verdict: Verdict, other: &Answer) -> Option<String> {
+        disagreement_line(verdict, &self.asked(), &self.method, &self.path, other)
+    }
+}
+
+/// The debug line of a disagreement: the request, who let it through, and
+/// what the other layer answered (values cut short).
+pub fn disagreement_line(
+    verdict: Verdict,
+    asked: &Asked,
+    method: &[u8],
+    path: &[u8],
+    other: &Answer,
+) -> Option<String> {
+    let Verdict::Differs { allowed_by, on } = verdict else {
+        return None;
+    };
+    let request = match asked.method {
+        Some(requested) => format!("preflight of {} {}", shown(requested), shown(path)),
+        None => format!("{} {}", shown(method), shown(path)),
+    };
+    let mut answered = format!(
+        "status {}",
+        other.status.map_or_else(|| "none".to_string(), shown)
+    );
+    for (name, value) in [
+        ("access-control-allow-origin", other.allow_origin),
+        ("access-control-allow-credentials", other.allow_credentials),
+        ("access-control-allow-methods", other.allow_methods),
+        ("access-control-allow-headers", other.allow_headers),
+    ] {
+        if let Some(value) = value {
+            answered.push_str(&format!(", {name}: {}", shown(value)));
+        }
+    }
+    let headers = asked
+        .headers
+        .map(|list| format!(", headers {}", shown(list)))
+        .unwrap_or_default();
+    Some(format!(
+        "report: {request} from {}{headers}: allowed only by {allowed_by} (differs on {on}); the other layer answered {answered}",
+        shown(asked.origin),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    const POLICY: &str = r#"{"allow_origins": ["https://app.example"], "allow_methods": ["PUT"],
+        "allow_headers": ["x-a"], "allow_credentials": true, "mode": "report"}"#;
+
+    fn answer<'a>(status: &'a str, headers: &[(&str, &'a str)]) -> Answer<'a> {
+        let get = |name: &str| {
+            headers
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.as_bytes())
+        };
+        Answer {
+            status: Some(status.as_bytes()),
+            allow_origin: get("acao"),
+            allow_credentials: get("acac"),
+            allow_methods: get("acam"),
+            allow_headers: get("acah"),
+        }
+    }
+
+    fn differs(allowed_by: Side, on: Difference) -> Verdict {
+        Verdict::Differs { allowed_by, on }
+    }
+
+    #[test]
+    #[rustfmt::skip]
+    fn each_kind_of_agreement_and_disagreement() {
+        let config = Config::parse(POLICY.as_bytes()).unwrap();
+        assert!(config.default.reports());
+        let app = b"https://app.example".as_slice();
+        let evil = b"https://evil.example".as_slice();
+        let pf = |origin, method: &'static str, headers: Option<&'static str>| Asked {
+            origin, method: Some(method.as_bytes()), headers: headers.map(str::as_bytes),
+        };
+        let actual = |origin| Asked { origin, method: None, headers: None };
+        let full = [("acao", "https://app.example"), ("acac", "true"), ("acam", "PUT"), ("acah", "x-a")];
+        // (what was asked, what the other layer answered, the verdict)
+        let cases: Vec<(Asked, Answer, Verdict)> = vec![
+            (pf(app, "PUT", Some("x-a")), answer("200", &full), Verdict::Agreed),
+            (pf(app, "PUT", Some("X-A")), answer("204", &full), Verdict::Agreed),
+            (pf(evil, "PUT", None), answer("403", &[]), Verdict::Agreed),
+            (pf(app, "PUT", None), answer("403", &[]), differs(Side::Plugin, Difference::Origin)),
+            (pf(app, "PUT", None), answer("500", &full), differs(Side::Plugin, Difference::Origin)),
+            (pf(evil, "PUT", None), answer("200", &[("acao", "*"), ("acam", "*")]), differs(Side::Other, Difference::Origin)),
+            (pf(app, "PUT", None), answer("200", &[("acao", "https://app.example"), ("acac", "true")]), differs(Side::Plugin, Difference::Method)),
+            (pf(app, "DELETE", None), answer("200", &[("acao", "https://app.example"), ("acac", "true"), ("acam", "PUT, DELETE")]), differs(Side::Other, Difference::Method)),
+            (pf(app, "GET", None), answer("200", &[("acao", "https://app.example"), ("acac", "true")]), Verdict::Agreed),
+            (pf(app, "PUT", Some("x-a,x-b")), answer("200", &[("acao", "https://app.example"), ("acac", "true"), ("acam", "PUT"), ("acah", "x-a, x-b")]), differs(Side::Other, Difference::Headers)),
+            (pf(app, "PUT", Some("x-a")), answer("200", &[("acao", "https://app.example"), ("acac", "true"), ("acam", "PUT")]), differs(Side::Plugin, Difference::Headers)),
+            (pf(app, "PUT", Some("authorization")), answer("200", &[("acao", "https://app.example"), ("acam", "PUT"), ("acah", "*")]), Verdict::Agreed),
+            (pf(app, "PUT", Some("x-a")), answer("200", &[("acao", "https://app.example"), ("acam", "PUT"), ("acah", "x-a")]), differs(Side::Plugin, Difference::Credentials)),
+            (pf(app, "PUT", Some("x-a")), answer("200", &[("acao", "*"), ("acac", "true"), ("acam", "PUT"), ("acah", "x-a")]), differs(Side::Plugin, Difference::Credentials)),
+            (actual(app), answer("200", &full), Verdict::Agreed),
+            (actual(app), answer("404", &full), Verdict::Agreed),
+            (actual(app), answer("200", &[]), differs(Side::Plugin, Difference::Origin)),
+            (actual(evil), answer("200", &[("acao", "https://evil.example")]), differs(Side::Other, Difference::Origin)),
+            (actual(evil), answer("200", &[("acao", "https://app.example")]), Verdict::Agreed),
+            (actual(app), answer("200", &[("acao", "https://app.example")]), differs(Side::Plugin, Difference::Credentials)),
+        ];
+        for (i, (asked, other, want)) in cases.iter().enumerate() {
+            assert_eq!(compare(&config.default, asked, other), *want, "case {i}: {asked:?} {other:?}");
+        }
+    }
+
+    #[test]
+    fn counters_and_lines() {
+        assert_eq!(Verdict::Agreed.counters(), [Some(0), None]);
+        let v = differs(Side::Other, Difference::Headers);
+        let names: Vec<&str> = v
+            .counters()
+            .iter()
+            .flatten()
+            .map(|&i| COMPARISON_METRICS[i])
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "cors.report.only_other_allowed",
+                "cors.report.differs_headers"
+            ]
+        );
+        let asked = Asked {
+            origin: b"https://app.example",
+            method: Some(b"PUT"),
+            headers: Some(b"x-b"),
+        };
+        let other = answer("200", &[("acao", "*"), ("acah", "x-b")]);
+        assert_eq!(
+            disagreement_line(v, &asked, b"OPTIONS", b"/api", &other).unwrap(),
+            "report: preflight of \"PUT\" \"/api\" from \"https://app.example\", headers \"x-b\": \
+             allowed only by the other layer (differs on headers); the other layer answered status \"200\", \
+             access-control-allow-origin: \"*\", access-control-allow-headers: \"x-b\""
+        );
+        assert_eq!(
+            disagreement_line(Verdict::Agreed, &asked, b"OPTIONS", b"/", &other),
+            None
+        );
+    }
+}
