@@ -6,7 +6,7 @@
 
 use crate::config::Config;
 use crate::decision::{Decision, Header, RequestHeaders};
-use crate::policy::Policy;
+use crate::policy::{Policy, Reason, Unmatched};
 use crate::shown::shown;
 use crate::token::is_safelisted_method;
 use std::fmt;
@@ -266,15 +266,66 @@ impl Pending {
     }
 
     /// The debug line of a disagreement; `None` for an agreement.
-    pub fn line(&self, verdict: Verdict, other: &Answer) -> Option<String> {
-        disagreement_line(verdict, &self.asked(), &self.method, &self.path, other)
+    pub fn line(&self, config: &Config, verdict: Verdict, other: &Answer) -> Option<String> {
+        let policy = config.policy_at(self.rule)?;
+        disagreement_line(
+            verdict,
+            policy,
+            &self.asked(),
+            &self.method,
+            &self.path,
+            other,
+        )
     }
 }
 
-/// The debug line of a disagreement: the request, who let it through, and
-/// what the other layer answered (values cut short).
+/// What the plugin would have answered, in the words of the other side's.
+fn plugin_answer(policy: &Policy, asked: &Asked) -> String {
+    let verdict = match asked.method {
+        Some(method) => policy.check_preflight(asked.origin, method, asked.headers),
+        None if policy.allows_origin(asked.origin) => Ok(()),
+        None => Err(Reason::Origin),
+    };
+    match verdict {
+        Err(reason) if asked.method.is_some() => match policy.unmatched {
+            Unmatched::Reject => format!("status \"403\" ({reason})"),
+            Unmatched::Forward => format!("by forwarding the preflight ({reason})"),
+        },
+        Err(reason) => format!("without access-control-allow-origin ({reason})"),
+        Ok(()) => {
+            let mut answer = String::new();
+            if asked.method.is_some() {
+                answer.push_str("status \"204\", ");
+            }
+            let origin = if policy.allows_any_origin() {
+                "\"*\"".to_string()
+            } else {
+                shown(asked.origin)
+            };
+            answer.push_str(&format!("access-control-allow-origin: {origin}"));
+            if policy.credentials {
+                answer.push_str(", access-control-allow-credentials: \"true\"");
+            }
+            if asked.method.is_some() {
+                answer.push_str(&format!(
+                    ", access-control-allow-methods: {:?}",
+                    policy.allow_methods
+                ));
+                if let Some(headers) = &policy.allow_headers {
+                    answer.push_str(&format!(", access-control-allow-headers: {headers:?}"));
+                }
+            }
+            answer
+        }
+    }
+}
+
+/// The debug line of a disagreement: the request, who let it through, what
+/// the plugin would have answered and what the other layer did answer
+/// (values from the request cut short).
 pub fn disagreement_line(
     verdict: Verdict,
+    policy: &Policy,
     asked: &Asked,
     method: &[u8],
     path: &[u8],
@@ -306,8 +357,9 @@ pub fn disagreement_line(
         .map(|list| format!(", headers {}", shown(list)))
         .unwrap_or_default();
     Some(format!(
-        "report: {request} from {}{headers}: allowed only by {allowed_by} (differs on {on}); the other layer answered {answered}",
+        "report: {request} from {}{headers}: allowed only by {allowed_by} (differs on {on}); the plugin would answer {}; the other layer answered {answered}",
         shown(asked.origin),
+        plugin_answer(policy, asked),
     ))
 }
 
@@ -402,15 +454,29 @@ mod tests {
             headers: Some(b"x-b"),
         };
         let other = answer("200", &[("acao", "*"), ("acah", "x-b")]);
+        let config = Config::parse(POLICY.as_bytes()).unwrap();
+        let policy = &config.default;
         assert_eq!(
-            disagreement_line(v, &asked, b"OPTIONS", b"/api", &other).unwrap(),
+            disagreement_line(v, policy, &asked, b"OPTIONS", b"/api", &other).unwrap(),
             "report: preflight of \"PUT\" \"/api\" from \"https://app.example\", headers \"x-b\": \
-             allowed only by the other layer (differs on headers); the other layer answered status \"200\", \
+             allowed only by the other layer (differs on headers); the plugin would answer status \"403\" \
+             (request header not allowed); the other layer answered status \"200\", \
              access-control-allow-origin: \"*\", access-control-allow-headers: \"x-b\""
         );
+        let agreed = disagreement_line(Verdict::Agreed, policy, &asked, b"OPTIONS", b"/", &other);
+        assert_eq!(agreed, None);
+        let asked = Asked {
+            headers: Some(b"x-a"),
+            ..asked
+        };
+        let v = differs(Side::Plugin, Difference::Origin);
         assert_eq!(
-            disagreement_line(Verdict::Agreed, &asked, b"OPTIONS", b"/", &other),
-            None
+            disagreement_line(v, policy, &asked, b"OPTIONS", b"/api", &answer("403", &[])).unwrap(),
+            "report: preflight of \"PUT\" \"/api\" from \"https://app.example\", headers \"x-a\": \
+             allowed only by the plugin (differs on origin); the plugin would answer status \"204\", \
+             access-control-allow-origin: \"https://app.example\", access-control-allow-credentials: \"true\", \
+             access-control-allow-methods: \"PUT\", access-control-allow-headers: \"x-a\"; \
+             the other layer answered status \"403\""
         );
     }
 }

@@ -1303,3 +1303,55 @@ fn gateway_policy_in_a_real_envoy_as_envoy_gateway_translates_it() {
     assert_eq!(envoy.stat("wasm.remote_load_fetch_successes"), Some(1));
     assert_eq!(envoy.stat("wasm.remote_load_fetch_failures"), Some(0));
 }
+
+// -------------------------------------------------------- system packages
+
+/// Without root and without sudo, scripts/system-packages.sh installs
+/// nothing and says in one message which packages and which command: run as
+/// `nobody`, with a PATH where the test suites' tools (and Python) are missing.
+#[test]
+fn system_packages_without_root_name_the_packages_and_the_command() {
+    let dir = std::env::temp_dir().join(format!("cors-packages-{}", std::process::id()));
+    let bin = dir.join("bin");
+    fs::create_dir_all(&bin).unwrap();
+    for tool in ["bash", "grep", "id"] {
+        let path = String::from_utf8(
+            Command::new("sh")
+                .arg("-c")
+                .arg(format!("command -v {tool}"))
+                .output()
+                .unwrap()
+                .stdout,
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(path.trim(), bin.join(tool)).unwrap();
+    }
+    // apt-get exists but must not run.
+    std::os::unix::fs::symlink("/bin/false", bin.join("apt-get")).unwrap();
+    let script = dir.join("system-packages.sh");
+    fs::copy(common::root().join("scripts/system-packages.sh"), &script).unwrap();
+    for path in [&dir, &bin, &script] {
+        fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg("env")
+        .arg(format!("PATH={}", bin.display()))
+        .arg("bash")
+        .arg(&script)
+        .arg("test")
+        .output()
+        .expect("setpriv (util-linux) is missing");
+    let _ = fs::remove_dir_all(&dir);
+    let packages = "python3-venv chromium chromium-driver buildah podman runc wrk g++ openssl curl";
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "make test needs these system packages: {packages}\n\
+             Install them as root, then run make again:\n    \
+             apt-get update && apt-get install -y -qq --no-install-recommends {packages}\n"
+        )
+    );
+}

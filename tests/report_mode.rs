@@ -201,6 +201,12 @@ fn in_front_of_envoys_native_filter() {
         .collect();
     stats.sort();
     assert_eq!(block, stats.join("\n") + "\n", "README's worked example");
+    assert!(
+        NATIVE_LINES
+            .iter()
+            .any(|line| readme.contains(&format!("\n{line}\n"))),
+        "README's sample debug line is not one the filter logs"
+    );
 }
 
 /// What the filter logs at debug for the requests above, in order: what it
@@ -209,21 +215,21 @@ const NATIVE_LINES: [&str; 18] = [
     r#"report: would answer the preflight from "https://app.example.com" with 204"#,
     r#"report: would answer 403: preflight rejected: origin not allowed: "https://evil.example""#,
     r#"report: would answer the preflight from "https://new.example.com" with 204"#,
-    r#"report: preflight of "PUT" "/a" from "https://new.example.com": allowed only by the plugin (differs on origin); the other layer answered status "200""#,
+    r#"report: preflight of "PUT" "/a" from "https://new.example.com": allowed only by the plugin (differs on origin); the plugin would answer status "204", access-control-allow-origin: "https://new.example.com", access-control-allow-credentials: "true", access-control-allow-methods: "PUT, DELETE", access-control-allow-headers: "content-type, x-api-key"; the other layer answered status "200""#,
     r#"report: would answer the preflight from "https://app.example.com" with 204"#,
-    r#"report: preflight of "DELETE" "/a" from "https://app.example.com": allowed only by the plugin (differs on method); the other layer answered status "200", access-control-allow-origin: "https://app.example.com", access-control-allow-credentials: "true", access-control-allow-methods: "GET,PUT", access-control-allow-headers: "content-type,x-old""#,
+    r#"report: preflight of "DELETE" "/a" from "https://app.example.com": allowed only by the plugin (differs on method); the plugin would answer status "204", access-control-allow-origin: "https://app.example.com", access-control-allow-credentials: "true", access-control-allow-methods: "PUT, DELETE", access-control-allow-headers: "content-type, x-api-key"; the other layer answered status "200", access-control-allow-origin: "https://app.example.com", access-control-allow-credentials: "true", access-control-allow-methods: "GET,PUT", access-control-allow-headers: "content-type,x-old""#,
     r#"report: would answer the preflight from "https://app.example.com" with 204"#,
     r#"report: would answer the preflight from "https://app.example.com" with 204"#,
-    r#"report: preflight of "PUT" "/a" from "https://app.example.com", headers "x-api-key": allowed only by the plugin (differs on headers); the other layer answered status "200", access-control-allow-origin: "https://app.example.com", access-control-allow-credentials: "true", access-control-allow-methods: "GET,PUT", access-control-allow-headers: "content-type,x-old""#,
+    r#"report: preflight of "PUT" "/a" from "https://app.example.com", headers "x-api-key": allowed only by the plugin (differs on headers); the plugin would answer status "204", access-control-allow-origin: "https://app.example.com", access-control-allow-credentials: "true", access-control-allow-methods: "PUT, DELETE", access-control-allow-headers: "content-type, x-api-key"; the other layer answered status "200", access-control-allow-origin: "https://app.example.com", access-control-allow-credentials: "true", access-control-allow-methods: "GET,PUT", access-control-allow-headers: "content-type,x-old""#,
     r#"report: would answer 403: preflight rejected: request header not allowed: "x-old""#,
-    r#"report: preflight of "PUT" "/a" from "https://app.example.com", headers "x-old": allowed only by the other layer (differs on headers); the other layer answered status "200", access-control-allow-origin: "https://app.example.com", access-control-allow-credentials: "true", access-control-allow-methods: "GET,PUT", access-control-allow-headers: "content-type,x-old""#,
+    r#"report: preflight of "PUT" "/a" from "https://app.example.com", headers "x-old": allowed only by the other layer (differs on headers); the plugin would answer status "403" (request header not allowed); the other layer answered status "200", access-control-allow-origin: "https://app.example.com", access-control-allow-credentials: "true", access-control-allow-methods: "GET,PUT", access-control-allow-headers: "content-type,x-old""#,
     r#"report: would allow the actual request from "https://app.example.com""#,
     r#"report: would allow the actual request from "https://new.example.com""#,
-    r#"report: "GET" "/a" from "https://new.example.com": allowed only by the plugin (differs on origin); the other layer answered status "200""#,
+    r#"report: "GET" "/a" from "https://new.example.com": allowed only by the plugin (differs on origin); the plugin would answer access-control-allow-origin: "https://new.example.com", access-control-allow-credentials: "true"; the other layer answered status "200""#,
     r#"report: would allow the actual request from "https://app.example.com""#,
-    r#"report: "GET" "/public/x" from "https://app.example.com": allowed only by the other layer (differs on credentials); the other layer answered status "200", access-control-allow-origin: "https://app.example.com", access-control-allow-credentials: "true""#,
+    r#"report: "GET" "/public/x" from "https://app.example.com": allowed only by the other layer (differs on credentials); the plugin would answer access-control-allow-origin: "https://app.example.com"; the other layer answered status "200", access-control-allow-origin: "https://app.example.com", access-control-allow-credentials: "true""#,
     r#"report: would not allow the actual request from "https://old.example.com""#,
-    r#"report: "GET" "/a" from "https://old.example.com": allowed only by the other layer (differs on origin); the other layer answered status "200", access-control-allow-origin: "https://old.example.com", access-control-allow-credentials: "true""#,
+    r#"report: "GET" "/a" from "https://old.example.com": allowed only by the other layer (differs on origin); the plugin would answer without access-control-allow-origin (origin not allowed); the other layer answered status "200", access-control-allow-origin: "https://old.example.com", access-control-allow-credentials: "true""#,
 ];
 
 #[test]
@@ -258,10 +264,10 @@ fn in_front_of_an_upstream_that_sets_its_own_cors_headers() {
 const UPSTREAM_LINES: [&str; 8] = [
     r#"report: would allow the actual request from "https://app.example.com""#,
     r#"report: would allow the actual request from "https://app.example.com""#,
-    r#"report: "GET" "/a?set=access-control-allow-origin:*" from "https://app.example.com": allowed only by the plugin (differs on credentials); the other layer answered status "200", access-control-allow-origin: "*""#,
+    r#"report: "GET" "/a?set=access-control-allow-origin:*" from "https://app.example.com": allowed only by the plugin (differs on credentials); the plugin would answer access-control-allow-origin: "https://app.example.com", access-control-allow-credentials: "true"; the other layer answered status "200", access-control-allow-origin: "*""#,
     r#"report: would allow the actual request from "https://app.example.com""#,
-    r#"report: "GET" "/a" from "https://app.example.com": allowed only by the plugin (differs on origin); the other layer answered status "200""#,
+    r#"report: "GET" "/a" from "https://app.example.com": allowed only by the plugin (differs on origin); the plugin would answer access-control-allow-origin: "https://app.example.com", access-control-allow-credentials: "true"; the other layer answered status "200""#,
     r#"report: would answer the preflight from "https://app.example.com" with 204"#,
     r#"report: would not allow the actual request from "https://evil.example""#,
-    r#"report: "GET" "/a?set=access-control-allow-origin:https://evil.example" from "https://evil.example": allowed only by the other layer (differs on origin); the other layer answered status "200", access-control-allow-origin: "https://evil.example""#,
+    r#"report: "GET" "/a?set=access-control-allow-origin:https://evil.example" from "https://evil.example": allowed only by the other layer (differs on origin); the plugin would answer without access-control-allow-origin (origin not allowed); the other layer answered status "200", access-control-allow-origin: "https://evil.example""#,
 ];

@@ -295,7 +295,7 @@ impl Filter {
             self.count(stream, Counter::Compared(i));
         }
         if ffi::log_enabled(Level::Debug) {
-            if let Some(line) = pending.line(verdict, &other) {
+            if let Some(line) = pending.line(&self.plugin.config, verdict, &other) {
                 log(Level::Debug, &line);
             }
         }

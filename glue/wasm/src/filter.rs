@@ -188,7 +188,7 @@ impl CorsHttp {
             shared.count(Counter::Compared(i));
         }
         if log::log_enabled!(log::Level::Debug) {
-            if let Some(line) = pending.line(verdict, &other) {
+            if let Some(line) = pending.line(&shared.plugin.config, verdict, &other) {
                 debug!("{line}");
             }
         }
