@@ -138,11 +138,11 @@ endef
 ## The filter's table (envoy_e2e, also over h2c and TLS), the demo, the native-filter differential,
 ## report mode against the native filter and an upstream's headers; per-route policies for the module.
 test-e2e: packages-test build envoy
-	$(call each-form,cargo test --test envoy_e2e --test demo --test native_differential --test report_mode -- --test-threads 2 --show-output)
+	$(call each-form,cargo test --test suites -- e2e:: demo:: native_differential:: fetch:: report_mode:: --test-threads 2 --show-output)
 	@if [ -n "$(filter module,$(FORMS))" ] && [ -n "$(filter $(ENVOY_VERSION),$(PER_ROUTE_ENVOYS))" ]; then \
-	  CORS_FORM=module ENVOY=$(ENVOY) cargo test --test per_route -- --test-threads 2 --show-output; fi
+	  CORS_FORM=module ENVOY=$(ENVOY) cargo test --test suites -- per_route:: --test-threads 2 --show-output; fi
 	@if [ -z "$(filter module,$(FORMS))" ]; then \
-	  ENVOY=$(ENVOY) cargo test --test module_refused -- --show-output; fi
+	  ENVOY=$(ENVOY) cargo test --test suites -- module_refused:: --show-output; fi
 
 ## test-matrix: test-e2e on each Envoy of ENVOY_MATRIX (ENVOY=/path runs that binary each time)
 test-matrix:
@@ -155,13 +155,13 @@ test-matrix:
 test-browser: packages-test build envoy
 	@command -v $${CHROMIUM:-chromium} >/dev/null && command -v $${CHROMEDRIVER:-chromedriver} >/dev/null || { \
 	  echo "test-browser needs Chromium and chromedriver: apt-get install chromium chromium-driver" >&2; exit 1; }
-	$(call each-form,cargo test --test browser_e2e -- --show-output)
+	$(call each-form,cargo test --test suites -- browser:: --show-output)
 
 ## test-ops: what operators use: the examples, the JSON Schema, cors-check, stats and logs
 ## The examples (envoy/, docker-compose.yaml, istio/, gateway/), the JSON Schema, cors-check, and the stats and debug logs in a real Envoy
 test-ops: packages-test build envoy
-	ENVOY=$(ENVOY) cargo test --test examples --test schema -- --test-threads 2
-	$(call each-form,cargo test --test cors_check --test observability -- --test-threads 2)
+	ENVOY=$(ENVOY) cargo test --test suites -- examples:: schema:: --test-threads 2
+	$(call each-form,cargo test --test suites -- cors_check:: observability:: --test-threads 2)
 
 ## image: the OCI image an Istio WasmPlugin pulls (Dockerfile), with Docker or Buildah
 IMAGE   ?= proxy-wasm-cors:$(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
@@ -197,7 +197,7 @@ clean:
 
 ## test-hostile: hostile requests, bad configurations at start and on an LDS update
 test-hostile: build envoy build-module-faulty
-	$(call each-form,cargo test --test hostile --test bad_config -- --test-threads 2)
+	$(call each-form,cargo test --test suites -- hostile:: bad_config:: --test-threads 2)
 
 FUZZ_SECONDS  ?= 60
 FUZZ_TARGETS  := config origin request_headers decision
@@ -232,14 +232,14 @@ test-fuzz:
 ## fuzz-replay: the decision target's corpus sent through a real Envoy, for each form
 ## Checks the same invariants there, and that Envoy survives.
 fuzz-replay: build envoy
-	$(call each-form,cargo test --test fuzz_replay -- --nocapture)
+	$(call each-form,cargo test --test suites -- fuzz_replay:: --nocapture)
 
 SOAK_SECONDS ?= 300
 
 ## soak: SOAK_SECONDS (default 300) of mixed traffic from wrk through Envoy; asserts answers and memory
 soak: packages-test build envoy
 	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk"; exit 1; }
-	$(call each-form,SOAK_SECONDS=$(SOAK_SECONDS) cargo test --test soak -- --nocapture)
+	$(call each-form,SOAK_SECONDS=$(SOAK_SECONDS) cargo test --test suites -- soak:: --nocapture)
 
 ## test-soak: the short soak make test runs (30 s)
 test-soak:

@@ -1,4 +1,4 @@
--- Request mix for the soak test (tests/soak.rs, `make soak`), run by wrk with
+-- Request mix for the soak test (tests/suites/soak.rs, `make soak`), run by wrk with
 -- one connection per thread and no pipelining: the response wrk hands to
 -- response() is always that of the last request its thread generated. (A queue
 -- would not do: wrk calls request() once more on the first thread to check the
@@ -7,7 +7,7 @@
 -- tallies of all threads and wrk's error counts for the test to parse.
 --
 -- Kinds (name, expected status, expected access-control-allow-origin):
--- keep the names in step with KINDS in tests/soak.rs.
+-- keep the names in step with KINDS in tests/suites/soak.rs.
 
 local APP = "https://app.example.com"
 

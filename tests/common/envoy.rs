@@ -80,20 +80,6 @@ pub struct Envoy {
 }
 
 impl Envoy {
-    /// One listener with the plugin configured by `config_json`, routing to
-    /// a loopback upstream on `upstream_port`.
-    pub fn with_plugin(config_json: &str, upstream_port: u16) -> Envoy {
-        Envoy::start(&bootstrap(
-            vec![listener(
-                "cors",
-                vec![cors_filter(config_json), router()],
-                route_to("upstream"),
-            )],
-            vec![cluster("upstream", upstream_port)],
-        ))
-        .unwrap_or_else(|log| panic!("Envoy did not start:\n{log}"))
-    }
-
     /// Starts Envoy with this bootstrap; `Err` holds its log if it exits or
     /// does not become ready.
     pub fn start(bootstrap: &Value) -> Result<Envoy, String> {
@@ -185,10 +171,6 @@ impl Envoy {
 
     pub fn log(&self) -> String {
         read_log(&self.scratch)
-    }
-
-    pub fn is_running(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
     }
 
     /// Whether the process this `Envoy` started still runs (not exited, not

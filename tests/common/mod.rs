@@ -1,7 +1,7 @@
 //! Shared by the end-to-end suites: a real Envoy started on free loopback
 //! ports with the built plugin, a loopback upstream that counts what it
 //! receives, and a raw HTTP/1.1 client that can send any bytes.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod cases;
 pub mod curl;

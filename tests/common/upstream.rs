@@ -11,7 +11,6 @@ use std::time::Duration;
 #[derive(Debug, Clone)]
 pub struct Seen {
     pub method: String,
-    pub path: String,
     pub headers: Vec<(String, String)>,
 }
 
@@ -105,11 +104,7 @@ fn serve(stream: TcpStream, seen: Arc<Mutex<Vec<Seen>>>) {
         }
         let body = "upstream ok\n";
         out.push_str(&format!("content-length: {}\r\n\r\n{body}", body.len()));
-        seen.lock().unwrap().push(Seen {
-            method,
-            path,
-            headers,
-        });
+        seen.lock().unwrap().push(Seen { method, headers });
         if writer.write_all(out.as_bytes()).is_err() {
             return;
         }

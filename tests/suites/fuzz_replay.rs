@@ -10,9 +10,8 @@
 //! origin, or an origin the request sent that the policy allows; and the
 //! filter never failed: for the dynamic module, the Envoy process that started
 //! is the one that answers at the end.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::envoy::{self, Envoy};
 use common::health::Health;

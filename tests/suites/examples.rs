@@ -3,9 +3,8 @@
 //! its container layout validated by the same Envoy version), the Istio
 //! WasmPlugin (its pluginConfig through the plugin's own validation and a real
 //! Envoy), and the OCI image `make image` builds (taken apart as Istio does).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::envoy::{Envoy, Scratch};
 use common::examples::{self, envoy_validate, start_example, ENVOY_EXAMPLES};
@@ -1344,7 +1343,8 @@ fn system_packages_without_root_name_the_packages_and_the_command() {
         .expect("setpriv (util-linux) is missing");
     let _ = fs::remove_dir_all(&dir);
     let packages = "python3-venv chromium chromium-driver buildah podman runc wrk g++ openssl curl";
-    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "");
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),

@@ -2,9 +2,8 @@
 //! on exact statuses and header values, the same table over HTTP/1.1, HTTP/2
 //! in cleartext (h2c) and HTTP/2 over TLS (ALPN). Needs `ENVOY` (set by
 //! `make test`), curl and openssl.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::cases::{case, check_on, Case, Transport};
 use common::curl::H2;
@@ -14,15 +13,7 @@ use common::run_cases;
 use common::tls::TestCert;
 use common::upstream::Upstream;
 
-const CREDENTIALED: &str = r#"{
-  "allow_origins": ["https://app.example.com", "https://*.example.com", "http://localhost:*",
-                    {"regex": "https://pr-[0-9]+\\.preview\\.example\\.com"}],
-  "allow_methods": ["GET", "POST", "PUT", "DELETE"],
-  "allow_headers": ["content-type", "authorization", "x-api-key"],
-  "expose_headers": ["x-request-id"],
-  "max_age": 600,
-  "allow_credentials": true
-}"#;
+use crate::fixtures::CREDENTIALED;
 
 const PREFLIGHT_VARY: &str =
     "origin, access-control-request-method, access-control-request-headers";

@@ -5,9 +5,8 @@
 //! what wrk saw; no VM may fail; and Envoy's memory (admin `/memory` allocated
 //! bytes, and the process's resident set) must not grow between the first and
 //! the last part of the run beyond small bounds. Needs `ENVOY` and `wrk`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::envoy::{self, Envoy};
 use common::health::Health;
@@ -19,14 +18,7 @@ use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const CONFIG: &str = r#"{
-  "allow_origins": ["https://app.example.com", "https://*.example.com", "http://localhost:*"],
-  "allow_methods": ["GET", "POST", "PUT", "DELETE"],
-  "allow_headers": ["content-type", "authorization", "x-api-key"],
-  "expose_headers": ["x-request-id"],
-  "max_age": 600,
-  "allow_credentials": true
-}"#;
+use crate::fixtures::CREDENTIALED as CONFIG;
 
 /// The request kinds of tests/soak_mix.lua and the plugin counter each one
 /// increments.

@@ -2,9 +2,8 @@
 //! names as the Rust lists, every example accepted by both, and the same
 //! verdict on a table of mistakes (the schema checks shapes; the plugin also
 //! checks meaning, so only shape mistakes are in the table).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::examples;
 use cors_core::config::{

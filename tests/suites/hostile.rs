@@ -3,9 +3,8 @@
 //! Never a 5xx, never an `access-control-allow-origin` for an origin the policy
 //! does not allow, no Wasm VM failure, and Envoy still serves afterwards.
 //! Needs `ENVOY` (set by `make test`).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::envoy::{self, Envoy, Scratch};
 use common::form::Form;
@@ -15,14 +14,7 @@ use common::run_cases;
 use common::upstream::Upstream;
 use serde_json::json;
 
-const CONFIG: &str = r#"{
-  "allow_origins": ["https://app.example.com", "https://*.example.com", "http://localhost:*", "http://[::1]:*"],
-  "allow_methods": ["GET", "POST", "PUT", "DELETE"],
-  "allow_headers": ["content-type", "authorization", "x-api-key"],
-  "expose_headers": ["x-request-id"],
-  "max_age": 600,
-  "allow_credentials": true
-}"#;
+use crate::fixtures::CREDENTIALED as CONFIG;
 
 const APP: &str = "https://app.example.com";
 const PREFLIGHT_VARY: &str =

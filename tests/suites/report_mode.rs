@@ -6,9 +6,8 @@
 //! to the same chain without it: the responses must be byte for byte the same
 //! (the date aside), the counters and debug lines exactly those listed.
 //! Needs `ENVOY` (set by `make test`).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::envoy::{self, Envoy};
 use common::form::Form;

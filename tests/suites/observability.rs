@@ -2,9 +2,8 @@
 //! admin API (/stats and /stats/prometheus) after a known sequence of requests,
 //! and the debug log lines that say why a request was rejected, never longer
 //! than a bounded prefix of a hostile value.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::envoy::Envoy;
 use common::examples;

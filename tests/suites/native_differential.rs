@@ -6,10 +6,9 @@
 //! script would see. They must agree, except for the deliberate differences
 //! named below, which the README's comparison table lists with their reasons.
 //! Needs `ENVOY` (set by `make test`).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-mod fetch;
+use crate::common;
+use crate::fetch;
 
 use common::envoy::{self, Envoy};
 use common::run_cases;

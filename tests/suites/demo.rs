@@ -3,9 +3,8 @@
 //! quickstart: the curl commands both print are the README's, and running them
 //! against the demo of the form under test prints exactly what the README
 //! shows (dates aside).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::envoy::{Envoy, Scratch};
 use common::examples::{self, free_port, readme_demo};

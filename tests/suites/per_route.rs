@@ -4,9 +4,8 @@
 //! specific one wins (route over virtual host over filter); Envoy's own
 //! `FilterConfig {disabled: true}` turns the filter off on a route.
 //! Run with `CORS_FORM=module` (`make test-e2e` does).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::cases::{case, check, Case};
 use common::envoy::{self, Envoy};

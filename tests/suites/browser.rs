@@ -15,11 +15,10 @@
 //! their own, plugin listeners with ALPN h2), as browsers reach Envoy.
 //!
 //! Needs `ENVOY` (set by `make test`) and `apt-get install chromium chromium-driver`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-mod fetch;
-mod webdriver;
+use crate::common;
+use crate::fetch;
+use crate::webdriver;
 
 use common::envoy::{self, Envoy, Scratch};
 use common::form::Form;

@@ -3,9 +3,8 @@
 //! (LDS from a watched file) carrying a bad policy is rejected while Envoy
 //! keeps serving the old policy, and a good update then takes effect.
 //! Needs `ENVOY` (set by `make test`).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::envoy::{self, Envoy, Scratch};
 use common::form::Form;

@@ -3,9 +3,8 @@
 //! on each release of ENVOY_MATRIX outside MODULE_ENVOYS (1.36.4: it lacks the
 //! callbacks; 1.37 wants its exact ABI hash). Such Envoys only know loading
 //! a module by name from ENVOY_DYNAMIC_MODULES_SEARCH_PATH.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::envoy::{self, Scratch};
 use common::form::Form;

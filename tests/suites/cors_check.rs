@@ -1,8 +1,7 @@
 //! The cors-check tool: exact output on good and bad files, and `explain`
 //! compared with what a real Envoy running the plugin answers.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::envoy::{Envoy, Scratch};
 use common::examples;

@@ -1,0 +1,14 @@
+//! Policies more than one suite runs.
+
+/// A credentialed policy with every kind of origin pattern: exact, subdomain
+/// wildcard, any port of a loopback host (`localhost`, `[::1]`), and a regex
+/// matcher.
+pub const CREDENTIALED: &str = r#"{
+  "allow_origins": ["https://app.example.com", "https://*.example.com", "http://localhost:*", "http://[::1]:*",
+                    {"regex": "https://pr-[0-9]+\\.preview\\.example\\.com"}],
+  "allow_methods": ["GET", "POST", "PUT", "DELETE"],
+  "allow_headers": ["content-type", "authorization", "x-api-key"],
+  "expose_headers": ["x-request-id"],
+  "max_age": 600,
+  "allow_credentials": true
+}"#;
