@@ -56,18 +56,31 @@ pub enum Outcome {
     NoOrigin,
 }
 
-impl Outcome {
-    pub const ALL: [Outcome; 7] = [
-        Outcome::PreflightAllowed,
-        Outcome::PreflightRejected(Reason::Origin),
-        Outcome::PreflightRejected(Reason::Method),
-        Outcome::PreflightRejected(Reason::Headers),
-        Outcome::ActualAllowed,
-        Outcome::ActualDisallowed,
-        Outcome::NoOrigin,
-    ];
+/// Every outcome in counter order, with its counters' names: enforcing, and
+/// in report mode. The one list; `index` is checked against it.
+#[rustfmt::skip]
+const OUTCOMES: [(Outcome, &str, &str); 7] = [
+    (Outcome::PreflightAllowed, "cors.preflight_allowed", "cors.report.preflight_allowed"),
+    (Outcome::PreflightRejected(Reason::Origin), "cors.preflight_rejected_origin", "cors.report.preflight_rejected_origin"),
+    (Outcome::PreflightRejected(Reason::Method), "cors.preflight_rejected_method", "cors.report.preflight_rejected_method"),
+    (Outcome::PreflightRejected(Reason::Headers), "cors.preflight_rejected_headers", "cors.report.preflight_rejected_headers"),
+    (Outcome::ActualAllowed, "cors.actual_allowed", "cors.report.actual_allowed"),
+    (Outcome::ActualDisallowed, "cors.actual_disallowed", "cors.report.actual_disallowed"),
+    (Outcome::NoOrigin, "cors.no_origin", "cors.report.no_origin"),
+];
 
-    /// Position in `ALL`.
+impl Outcome {
+    pub const ALL: [Outcome; OUTCOMES.len()] = {
+        let mut all = [Outcome::NoOrigin; OUTCOMES.len()];
+        let mut i = 0;
+        while i < all.len() {
+            all[i] = OUTCOMES[i].0;
+            i += 1;
+        }
+        all
+    };
+
+    /// Position in `ALL` (a match, not a search: it runs per request).
     pub fn index(self) -> usize {
         match self {
             Outcome::PreflightAllowed => 0,
@@ -80,30 +93,14 @@ impl Outcome {
         }
     }
 
-    /// The counter a policy in report mode increments instead of `metric`.
-    pub fn report_metric(self) -> &'static str {
-        match self {
-            Outcome::PreflightAllowed => "cors.report.preflight_allowed",
-            Outcome::PreflightRejected(Reason::Origin) => "cors.report.preflight_rejected_origin",
-            Outcome::PreflightRejected(Reason::Method) => "cors.report.preflight_rejected_method",
-            Outcome::PreflightRejected(Reason::Headers) => "cors.report.preflight_rejected_headers",
-            Outcome::ActualAllowed => "cors.report.actual_allowed",
-            Outcome::ActualDisallowed => "cors.report.actual_disallowed",
-            Outcome::NoOrigin => "cors.report.no_origin",
-        }
-    }
-
     /// The counter's name in Envoy's `/stats` (and `/stats/prometheus`, with `_`).
     pub fn metric(self) -> &'static str {
-        match self {
-            Outcome::PreflightAllowed => "cors.preflight_allowed",
-            Outcome::PreflightRejected(Reason::Origin) => "cors.preflight_rejected_origin",
-            Outcome::PreflightRejected(Reason::Method) => "cors.preflight_rejected_method",
-            Outcome::PreflightRejected(Reason::Headers) => "cors.preflight_rejected_headers",
-            Outcome::ActualAllowed => "cors.actual_allowed",
-            Outcome::ActualDisallowed => "cors.actual_disallowed",
-            Outcome::NoOrigin => "cors.no_origin",
-        }
+        OUTCOMES.get(self.index()).map_or("", |row| row.1)
+    }
+
+    /// The counter a policy in report mode increments instead of `metric`.
+    pub fn report_metric(self) -> &'static str {
+        OUTCOMES.get(self.index()).map_or("", |row| row.2)
     }
 }
 

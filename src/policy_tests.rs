@@ -318,6 +318,18 @@ fn rejected_header_names_the_first_offender() {
 }
 
 #[test]
+fn outcomes_index_their_one_list() {
+    for (i, (outcome, metric, report)) in OUTCOMES.iter().enumerate() {
+        assert_eq!((outcome.index(), Outcome::ALL[i]), (i, *outcome));
+        assert_eq!(
+            (outcome.metric(), outcome.report_metric()),
+            (*metric, *report)
+        );
+        assert_eq!(*report, metric.replacen("cors.", "cors.report.", 1));
+    }
+}
+
+#[test]
 fn reasons_display() {
     let cases = [
         (Reason::Origin, "origin not allowed"),

@@ -4,7 +4,7 @@
 
 use super::curl::{self, H2};
 use super::envoy::Envoy;
-use super::http::Request;
+use super::http::{send_raw, Request};
 use super::upstream::Upstream;
 
 /// One request and what must come back.
@@ -85,7 +85,7 @@ pub fn check_on(
 ) -> Result<(), String> {
     let before = upstream.count();
     let response = match transport {
-        Transport::Http1 => case.request.send_as(port, case.host),
+        Transport::Http1 => send_raw(port, &case.request.to_bytes(case.host))?,
         Transport::Http2(via) => curl::send(&case.request, port, case.host, via)?,
     };
     let reached = upstream.count() > before;

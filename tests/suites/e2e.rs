@@ -13,7 +13,7 @@ use common::run_cases;
 use common::tls::TestCert;
 use common::upstream::Upstream;
 
-use crate::fixtures::CREDENTIALED;
+use crate::fixtures::{actual_ok, preflight_ok, CREDENTIALED};
 
 const PREFLIGHT_VARY: &str =
     "origin, access-control-request-method, access-control-request-headers";
@@ -51,30 +51,6 @@ fn run(config: &str, cases: &[Case]) -> (Envoy, Upstream) {
         |&(port, transport, c)| check_on(port, &upstream, c, transport),
     );
     (envoy, upstream)
-}
-
-fn preflight_ok(origin: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("access-control-allow-origin", origin.to_string()),
-        (
-            "access-control-allow-methods",
-            "GET, POST, PUT, DELETE".to_string(),
-        ),
-        (
-            "access-control-allow-headers",
-            "content-type, authorization, x-api-key".to_string(),
-        ),
-        ("access-control-max-age", "600".to_string()),
-        ("access-control-allow-credentials", "true".to_string()),
-    ]
-}
-
-fn actual_ok(origin: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("access-control-allow-origin", origin.to_string()),
-        ("access-control-allow-credentials", "true".to_string()),
-        ("access-control-expose-headers", "x-request-id".to_string()),
-    ]
 }
 
 fn cases_with(headers: Vec<(&'static str, String)>, mut case: Case) -> Case {

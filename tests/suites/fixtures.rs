@@ -12,3 +12,29 @@ pub const CREDENTIALED: &str = r#"{
   "max_age": 600,
   "allow_credentials": true
 }"#;
+
+/// The CORS headers of an allowed preflight under `CREDENTIALED`, in order.
+pub fn preflight_ok(origin: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("access-control-allow-origin", origin.to_string()),
+        (
+            "access-control-allow-methods",
+            "GET, POST, PUT, DELETE".to_string(),
+        ),
+        (
+            "access-control-allow-headers",
+            "content-type, authorization, x-api-key".to_string(),
+        ),
+        ("access-control-max-age", "600".to_string()),
+        ("access-control-allow-credentials", "true".to_string()),
+    ]
+}
+
+/// The CORS headers of an allowed actual request under `CREDENTIALED`, in order.
+pub fn actual_ok(origin: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("access-control-allow-origin", origin.to_string()),
+        ("access-control-allow-credentials", "true".to_string()),
+        ("access-control-expose-headers", "x-request-id".to_string()),
+    ]
+}
