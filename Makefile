@@ -248,7 +248,7 @@ test-soak:
 # ---------------------------------------------------------------- benchmarks
 
 ## bench: core micro-benchmarks, then both forms in Envoy against the native filter and the floors
-## (writes docs/benchmarks.md; needs wrk and valgrind; BENCH_ROUNDS, BENCH_SECONDS... in benches/envoy.rs)
+## (writes docs/benchmarks.md; needs wrk and valgrind; BENCH_ROUNDS, BENCH_SECONDS... in bench/envoy/settings.rs)
 bench: bench-core bench-envoy
 
 bench-core:

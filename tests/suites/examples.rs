@@ -1306,52 +1306,62 @@ fn gateway_policy_in_a_real_envoy_as_envoy_gateway_translates_it() {
 // -------------------------------------------------------- system packages
 
 /// Without root and without sudo, scripts/system-packages.sh installs
-/// nothing and says in one message which packages and which command: run as
-/// `nobody`, with a PATH where the test suites' tools (and Python) are missing.
+/// nothing and says in one message which packages and which command (or, with
+/// no apt-get, which Debian packages to look for). It runs
+/// with a PATH where the test suites' tools (and Python, and sudo) are
+/// missing, and an `id` that answers as user 1000.
 #[test]
 fn system_packages_without_root_name_the_packages_and_the_command() {
-    let dir = std::env::temp_dir().join(format!("cors-packages-{}", std::process::id()));
-    let bin = dir.join("bin");
+    let dir = Scratch::new("packages");
+    let bin = dir.path("bin");
     fs::create_dir_all(&bin).unwrap();
-    for tool in ["bash", "grep", "id"] {
-        let path = String::from_utf8(
-            Command::new("sh")
-                .arg("-c")
-                .arg(format!("command -v {tool}"))
-                .output()
-                .unwrap()
-                .stdout,
-        )
-        .unwrap();
-        std::os::unix::fs::symlink(path.trim(), bin.join(tool)).unwrap();
-    }
-    // apt-get exists but must not run.
-    std::os::unix::fs::symlink("/bin/false", bin.join("apt-get")).unwrap();
-    let script = dir.join("system-packages.sh");
-    fs::copy(common::root().join("scripts/system-packages.sh"), &script).unwrap();
-    for path in [&dir, &bin, &script] {
-        fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    let out = Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg("env")
-        .arg(format!("PATH={}", bin.display()))
-        .arg("bash")
-        .arg(&script)
-        .arg("test")
-        .output()
-        .expect("setpriv (util-linux) is missing");
-    let _ = fs::remove_dir_all(&dir);
+    let which = |tool: &str| {
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(format!("command -v {tool}"))
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let bash = which("bash");
+    std::os::unix::fs::symlink(&bash, bin.join("bash")).unwrap();
+    std::os::unix::fs::symlink(which("grep"), bin.join("grep")).unwrap();
+    fs::write(bin.join("id"), format!("#!{bash}\necho 1000\n")).unwrap();
+    fs::set_permissions(bin.join("id"), fs::Permissions::from_mode(0o755)).unwrap();
+    let run = || {
+        let out = Command::new(&bash)
+            .arg(common::root().join("scripts/system-packages.sh"))
+            .arg("test")
+            .env_clear()
+            .env("PATH", &bin)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+        (out.status.code(), stderr)
+    };
     let packages = "python3-venv chromium chromium-driver buildah podman runc wrk g++ openssl curl";
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
     assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
-        format!(
-            "make test needs these system packages: {packages}\n\
-             Install them as root, then run make again:\n    \
-             apt-get update && apt-get install -y -qq --no-install-recommends {packages}\n"
+        run(),
+        (
+            Some(1),
+            format!(
+                "make test needs these programs, from these Debian package names: {packages}\n\
+                 This machine has no apt-get: install them with its package manager, then run make again.\n"
+            )
+        )
+    );
+    // apt-get exists, but must not run.
+    std::os::unix::fs::symlink("/bin/false", bin.join("apt-get")).unwrap();
+    assert_eq!(
+        run(),
+        (
+            Some(1),
+            format!(
+                "make test needs these system packages: {packages}\n\
+                 Install them as root, then run make again:\n    \
+                 apt-get update && apt-get install -y -qq --no-install-recommends {packages}\n"
+            )
         )
     );
 }

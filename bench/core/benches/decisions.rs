@@ -4,7 +4,7 @@
 use cors_core::{response, Config};
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 
-/// The policy of `make bench` (benches/envoy.rs).
+/// The policy of `make bench` (bench/envoy/).
 const POLICY: &str = include_str!("../../policy.json");
 
 fn config(json: &str) -> Config {

@@ -7,8 +7,12 @@
 //! sends a warm-up (so V8 has compiled the plugin's hot code), the counters are
 //! zeroed, a fixed number of requests is sent, and the counters are dumped.
 
-use super::common::envoy::Scratch;
+use crate::common::envoy::Scratch;
+use crate::contenders::Contender;
+use crate::settings::Settings;
+use crate::workloads::Workload;
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -16,11 +20,52 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub struct Callgrind {
+/// Instructions per request of every workload on every contender; none when
+/// `BENCH_CALLGRIND_REQUESTS` is 0.
+pub(crate) fn count(
+    settings: &Settings,
+    upstream_port: u16,
+    deadline: Instant,
+) -> BTreeMap<(Workload, Contender), f64> {
+    let mut instructions = BTreeMap::new();
+    if settings.callgrind_requests > 0 {
+        assert!(
+            available(),
+            "valgrind is missing: install it with `apt-get install valgrind` (or set BENCH_CALLGRIND_REQUESTS=0)"
+        );
+        println!(
+            "counting instructions per request under callgrind ({} requests per run)",
+            settings.callgrind_requests
+        );
+        let counted = Callgrind::start(
+            &crate::common::envoy::binary(),
+            crate::bootstrap::under_test(settings, upstream_port),
+        );
+        for workload in Workload::ALL {
+            let raw = workload.request().to_keep_alive_bytes("localhost");
+            for contender in workload.contenders() {
+                assert!(
+                    Instant::now() < deadline,
+                    "out of time: BENCH_MAX_SECONDS reached"
+                );
+                let n = counted.per_request(
+                    counted.port(contender.name()),
+                    &raw,
+                    settings.callgrind_requests,
+                    settings.callgrind_requests,
+                );
+                instructions.insert((workload, contender), n);
+            }
+        }
+    }
+    instructions
+}
+
+struct Callgrind {
     child: Child,
     scratch: Scratch,
     /// Listener ports by name, chosen before start.
-    pub ports: Vec<(String, u16)>,
+    ports: Vec<(String, u16)>,
 }
 
 impl Drop for Callgrind {
@@ -31,7 +76,7 @@ impl Drop for Callgrind {
 }
 
 /// Whether valgrind and callgrind_control can run here.
-pub fn available() -> bool {
+fn available() -> bool {
     ["valgrind", "callgrind_control"].iter().all(|tool| {
         Command::new(tool)
             .arg("--version")
@@ -52,7 +97,7 @@ fn free_port() -> u16 {
 impl Callgrind {
     /// Starts Envoy under callgrind with `bootstrap`, its listeners moved to
     /// fixed free ports, and waits (bounded) until every listener accepts.
-    pub fn start(envoy: &Path, mut bootstrap: Value) -> Callgrind {
+    fn start(envoy: &Path, mut bootstrap: Value) -> Callgrind {
         let mut ports = Vec::new();
         for listener in bootstrap["static_resources"]["listeners"]
             .as_array_mut()
@@ -78,7 +123,7 @@ impl Callgrind {
                 "--callgrind-out-file={}",
                 scratch.path("callgrind.out").display()
             ))
-            .arg(super::common::envoy::real_binary(envoy))
+            .arg(crate::common::envoy::real_binary(envoy))
             .arg("-c")
             .arg(&config)
             .args([
@@ -91,7 +136,7 @@ impl Callgrind {
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);
-        super::common::dies_with_parent(&mut command);
+        crate::common::dies_with_parent(&mut command);
         let child = command.spawn().expect("run valgrind");
         let mut callgrind = Callgrind {
             child,
@@ -122,7 +167,7 @@ impl Callgrind {
         fs::read_to_string(self.scratch.path("envoy.log")).unwrap_or_default()
     }
 
-    pub fn port(&self, name: &str) -> u16 {
+    fn port(&self, name: &str) -> u16 {
         self.ports
             .iter()
             .find(|(n, _)| n == name)
@@ -132,7 +177,7 @@ impl Callgrind {
 
     /// Instructions per request for `count` requests of `raw` on `port`,
     /// after `warm_up` unmeasured ones.
-    pub fn per_request(&self, port: u16, raw: &[u8], warm_up: usize, count: usize) -> f64 {
+    fn per_request(&self, port: u16, raw: &[u8], warm_up: usize, count: usize) -> f64 {
         let mut connection = Connection::open(port);
         connection.send(raw, warm_up);
         self.control(&["-z"]);
