@@ -2,6 +2,7 @@
 //! reported at once, and compiled into policies.
 
 use crate::error::{ConfigError, ConfigErrors};
+use crate::host_checks;
 use crate::origin_pattern::{parse_pattern, Matcher, OriginPattern, OriginSet, PROBE_ORIGIN};
 use crate::policy::{Mode, Policy, PolicySpec, Unmatched};
 use crate::rule::{HostPattern, Rule};
@@ -12,7 +13,7 @@ use crate::token::{
 use serde_json::{Map, Value};
 
 /// Fields of a policy, accepted at the top level and in every rule.
-pub const POLICY_FIELDS: [&str; 9] = [
+pub const POLICY_FIELDS: [&str; 10] = [
     "allow_origins",
     "allow_methods",
     "allow_headers",
@@ -22,6 +23,7 @@ pub const POLICY_FIELDS: [&str; 9] = [
     "allow_private_network",
     "unmatched_preflights",
     "mode",
+    "dangerously_allow_insecure_origins_with_credentials",
 ];
 /// Fields only the top level accepts.
 pub const TOP_LEVEL_FIELDS: [&str; 1] = ["rules"];
@@ -37,6 +39,10 @@ pub const MAX_AGE_LIMIT: u64 = 86_400;
 pub struct Config {
     pub default: Policy,
     pub rules: Vec<Rule>,
+    /// Settings that are legal but almost always a misunderstanding, each
+    /// naming its field and value like an error: logged when the
+    /// configuration is accepted, printed by `cors-check validate`.
+    pub warnings: Vec<ConfigError>,
 }
 
 /// Which policy applies to a request.
@@ -51,9 +57,10 @@ pub struct Selection<'a> {
 impl Config {
     pub fn parse(bytes: &[u8]) -> Result<Config, ConfigErrors> {
         let mut errors = Vec::new();
-        let config = parse_document(bytes, &mut errors);
+        let mut warnings = Vec::new();
+        let config = parse_document(bytes, &mut errors, &mut warnings);
         match config {
-            Some(config) if errors.is_empty() => Ok(config),
+            Some(config) if errors.is_empty() => Ok(Config { warnings, ..config }),
             _ => Err(ConfigErrors(errors)),
         }
     }
@@ -85,7 +92,11 @@ impl Config {
     }
 }
 
-fn parse_document(bytes: &[u8], errors: &mut Vec<ConfigError>) -> Option<Config> {
+fn parse_document(
+    bytes: &[u8],
+    errors: &mut Vec<ConfigError>,
+    warnings: &mut Vec<ConfigError>,
+) -> Option<Config> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         errors.push(ConfigError::new(
             "configuration",
@@ -122,13 +133,13 @@ fn parse_document(bytes: &[u8], errors: &mut Vec<ConfigError>) -> Option<Config>
             "is missing; list the origins allowed to call this service, e.g. [\"https://app.example.com\"]",
         ));
     }
-    check_combinations(&top, None, errors);
+    check_combinations(&top, None, errors, warnings);
     let rules = match object.get("rules") {
         None => Vec::new(),
         Some(Value::Array(items)) => items
             .iter()
             .enumerate()
-            .filter_map(|(i, item)| read_rule(item, &format!("rules[{i}]"), &top, errors))
+            .filter_map(|(i, item)| read_rule(item, &format!("rules[{i}]"), &top, errors, warnings))
             .collect(),
         Some(other) => {
             errors.push(ConfigError::new(
@@ -142,6 +153,7 @@ fn parse_document(bytes: &[u8], errors: &mut Vec<ConfigError>) -> Option<Config>
     Some(Config {
         default: build_policy(&top)?,
         rules,
+        warnings: Vec::new(),
     })
 }
 
@@ -155,6 +167,7 @@ pub(crate) struct Fields {
     max_age: Option<u32>,
     credentials: Option<(String, bool)>,
     private_network: Option<(String, bool)>,
+    insecure_with_credentials: Option<(String, bool)>,
     unmatched: Option<Unmatched>,
     mode: Option<Mode>,
 }
@@ -178,6 +191,10 @@ impl Fields {
                 .or_else(|| base.private_network.clone()),
             unmatched: self.unmatched.or(base.unmatched),
             mode: self.mode.or(base.mode),
+            insecure_with_credentials: self
+                .insecure_with_credentials
+                .clone()
+                .or_else(|| base.insecure_with_credentials.clone()),
         }
     }
 }
@@ -279,6 +296,12 @@ fn read_fields(object: &Map<String, Value>, prefix: &str, errors: &mut Vec<Confi
         mode: object
             .get("mode")
             .and_then(|v| read_mode(v, &path("mode"), errors)),
+        insecure_with_credentials: object
+            .get("dangerously_allow_insecure_origins_with_credentials")
+            .and_then(|v| {
+                let path = path("dangerously_allow_insecure_origins_with_credentials");
+                read_bool(v, &path, errors)
+            }),
     }
 }
 
@@ -293,7 +316,15 @@ fn read_bool(value: &Value, path: &str, errors: &mut Vec<ConfigError>) -> Option
 }
 
 fn read_max_age(value: &Value, path: &str, errors: &mut Vec<ConfigError>) -> Option<u32> {
-    match value.as_u64() {
+    // Whole numbers written as floats (600.0, 6e2) come from YAML-to-JSON
+    // converters, Helm and Terraform: the same number of seconds.
+    let whole = value.as_u64().or_else(|| {
+        value
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && (0.0..=MAX_AGE_LIMIT as f64).contains(f))
+            .map(|f| f as u64)
+    });
+    match whole {
         Some(seconds) if seconds <= MAX_AGE_LIMIT => u32::try_from(seconds).ok(),
         _ => {
             errors.push(ConfigError::new(
@@ -504,6 +535,7 @@ fn read_rule(
     path: &str,
     top: &Fields,
     errors: &mut Vec<ConfigError>,
+    warnings: &mut Vec<ConfigError>,
 ) -> Option<Rule> {
     let Some(object) = item.as_object() else {
         errors.push(ConfigError::new(path, Some(item), "must be a rule object"));
@@ -560,7 +592,7 @@ fn read_rule(
     // A rule with no policy fields of its own is allowed: it shields a host or
     // path from later rules with the top-level policy.
     let merged = own.over(top);
-    check_combinations(&merged, Some(&own), errors);
+    check_combinations(&merged, Some(&own), errors, warnings);
     Some(Rule {
         hosts,
         path_prefix,
@@ -604,18 +636,50 @@ fn read_hosts(
 
 /// Checks that need several fields. `own`: the rule's own fields when checking
 /// a rule, so a problem inherited whole from the top level is reported once.
-fn check_combinations(fields: &Fields, own: Option<&Fields>, errors: &mut Vec<ConfigError>) {
+/// Response-header names a browser never sends: in `allow_headers` they allow nothing.
+const RESPONSE_ONLY: [&str; 7] = [
+    "access-control-allow-origin",
+    "access-control-allow-credentials",
+    "access-control-allow-methods",
+    "access-control-allow-headers",
+    "access-control-allow-private-network",
+    "access-control-expose-headers",
+    "access-control-max-age",
+];
+/// Request-header names a response never carries: in `expose_headers` they expose nothing.
+const REQUEST_ONLY: [&str; 4] = [
+    "origin",
+    "access-control-request-method",
+    "access-control-request-headers",
+    "access-control-request-private-network",
+];
+
+/// Checks what depends on several fields of one policy (`fields`, merged);
+/// for a rule, `own` holds what the rule itself writes, so an inherited
+/// mistake is reported once, at the top level. Warnings name their field and
+/// value like errors, and do not refuse the configuration.
+fn check_combinations(
+    fields: &Fields,
+    own: Option<&Fields>,
+    errors: &mut Vec<ConfigError>,
+    warnings: &mut Vec<ConfigError>,
+) {
     let is_own = |set: fn(&Fields) -> bool| own.is_none_or(set);
-    if let Some((credentials_path, true)) = &fields.credentials {
+    let credentials = fields
+        .credentials
+        .as_ref()
+        .filter(|(_, on)| *on)
+        .map(|(path, _)| path);
+    if let Some(credentials_path) = credentials {
         let credentials_own = is_own(|f| f.credentials.is_some());
-        let lists = [
-            (fields.methods.as_ref(), is_own(|f| f.methods.is_some())),
-            (fields.headers.as_ref(), is_own(|f| f.headers.is_some())),
-            (fields.expose.as_ref(), is_own(|f| f.expose.is_some())),
-        ];
-        for (list, list_own) in lists {
-            let star = list.and_then(|items| items.iter().find(|(_, name)| name == "*"));
-            if let (Some((star_path, _)), true) = (star, credentials_own || list_own) {
+        // `*` in allow_methods and allow_headers is answered by echoing the
+        // requested names (the trust is in the listed origins); in
+        // expose_headers nothing can stand for it, so it is refused.
+        if let Some(items) = &fields.expose {
+            let star = items.iter().find(|(_, name)| name == "*");
+            if let (Some((star_path, _)), true) =
+                (star, credentials_own || is_own(|f| f.expose.is_some()))
+            {
                 errors.push(ConfigError::new(
                     star_path.clone(),
                     Some(&Value::from("*")),
@@ -643,6 +707,131 @@ fn check_combinations(fields: &Fields, own: Option<&Fields>, errors: &mut Vec<Co
                 ));
             }
         }
+    }
+    check_origins_trust(fields, &is_own, credentials, errors, warnings);
+    if is_own(|f| f.headers.is_some()) {
+        for (path, name) in fields.headers.iter().flatten() {
+            if RESPONSE_ONLY.contains(&name.as_str()) {
+                warnings.push(ConfigError::new(
+                    path.clone(),
+                    Some(&Value::from(name.as_str())),
+                    "is a response header, which browsers never send: allowing it has no effect (allow_headers lists request headers)",
+                ));
+            }
+        }
+    }
+    if is_own(|f| f.expose.is_some()) {
+        for (path, name) in fields.expose.iter().flatten() {
+            if REQUEST_ONLY.contains(&name.as_str()) {
+                warnings.push(ConfigError::new(
+                    path.clone(),
+                    Some(&Value::from(name.as_str())),
+                    "is a request header, which responses do not carry: exposing it has no effect (expose_headers lists response headers)",
+                ));
+            }
+        }
+    }
+}
+
+/// The origins a policy trusts, against what it trusts them with: wildcards
+/// over a public suffix, `http` origins with credentials, `"null"`.
+fn check_origins_trust(
+    fields: &Fields,
+    is_own: &dyn Fn(fn(&Fields) -> bool) -> bool,
+    credentials: Option<&String>,
+    errors: &mut Vec<ConfigError>,
+    warnings: &mut Vec<ConfigError>,
+) {
+    let origins_own = is_own(|f| f.origins.is_some());
+    let credentials_own = is_own(|f| f.credentials.is_some());
+    let insecure_allowed = fields
+        .insecure_with_credentials
+        .as_ref()
+        .is_some_and(|(_, on)| *on);
+    let insecure_own = is_own(|f| f.insecure_with_credentials.is_some());
+    for (path, pattern, value) in fields.origins.iter().flatten() {
+        if let Some(suffix) = public_suffix_wildcard(pattern) {
+            match credentials {
+                Some(credentials_path) if origins_own || credentials_own => errors.push(ConfigError::new(
+                    path.clone(),
+                    Some(value),
+                    format!("matches every site under the public suffix {suffix:?}, where anyone can register a name: with allow_credentials: true (at {credentials_path}) each of them could read users' responses; list the sites"),
+                )),
+                None if origins_own => warnings.push(ConfigError::new(
+                    path.clone(),
+                    Some(value),
+                    format!("matches every site under the public suffix {suffix:?}, where anyone can register a name and call this service; list the sites you mean"),
+                )),
+                _ => {}
+            }
+        }
+        if let (Some(credentials_path), false) = (credentials, insecure_allowed) {
+            if (origins_own || credentials_own || insecure_own) && is_insecure(pattern) {
+                errors.push(ConfigError::new(
+                    path.clone(),
+                    Some(value),
+                    format!("is an insecure (http) origin trusted with allow_credentials: true (at {credentials_path}): anyone on the network path can impersonate it and read users' responses; use https, or set dangerously_allow_insecure_origins_with_credentials: true"),
+                ));
+            }
+        }
+        if matches!(pattern, OriginPattern::Null) && origins_own {
+            warnings.push(ConfigError::new(
+                path.clone(),
+                Some(value),
+                "allows every sandboxed iframe, data: document and file: page: they all send Origin: null; list it only if you mean all of them",
+            ));
+        }
+    }
+}
+
+/// The public suffix an entry allows every site under: a subdomain wildcard
+/// or a suffix matcher over `github.io`, `co.uk`, `vercel.app`...
+fn public_suffix_wildcard(pattern: &OriginPattern) -> Option<String> {
+    let base = match pattern {
+        OriginPattern::Wildcard(w) => w.subdomain_base()?.to_string(),
+        OriginPattern::Matcher(Matcher::Suffix { value, .. }) => {
+            let value = value.rsplit("://").next().unwrap_or(value);
+            let value = value.split(':').next().unwrap_or(value);
+            value.trim_start_matches('.').to_ascii_lowercase()
+        }
+        _ => return None,
+    };
+    host_checks::is_public_suffix(&base).then_some(base)
+}
+
+/// Whether an entry allows an `http` origin other than loopback.
+fn is_insecure(pattern: &OriginPattern) -> bool {
+    let http_host = |text: &str| -> Option<String> {
+        let rest = text.strip_prefix("http://")?;
+        Some(
+            rest.rsplit_once(':')
+                .map_or(rest, |(host, _)| host)
+                .to_string(),
+        )
+    };
+    match pattern {
+        OriginPattern::Exact(text) => {
+            http_host(text).is_some_and(|h| !host_checks::is_loopback(&h))
+        }
+        OriginPattern::Wildcard(w) => {
+            w.scheme() == "http" && !host_checks::is_loopback(w.base_host())
+        }
+        OriginPattern::Matcher(Matcher::Exact { value, .. } | Matcher::Prefix { value, .. }) => {
+            http_host(&value.to_ascii_lowercase()).is_some_and(|h| !host_checks::is_loopback(&h))
+        }
+        // Beyond exact and prefix, what a matcher allows is known only by
+        // trying: an insecure probe it matches (unless it matches everything,
+        // which is reported as such).
+        OriginPattern::Matcher(m) => {
+            let suffix_probe = match m {
+                Matcher::Suffix { value, .. } if !value.contains("://") => {
+                    m.matches(&format!("http://cors-probe{value}"))
+                }
+                _ => false,
+            };
+            (suffix_probe || m.matches("http://cors-probe.invalid")) && !m.matches(PROBE_ORIGIN)
+        }
+        OriginPattern::Any | OriginPattern::Null => false,
     }
 }
 

@@ -83,7 +83,7 @@ fn unknown_field_errors() {
         (r#"{"allow_origin": ["https://app.example.com"]}"#, "allow_origins", None, "is missing", 2),
         (r#"{"allow_origins": ["https://a.com"], "allow_method": ["PUT"]}"#, "allow_method", Some(r#"["PUT"]"#), r#"did you mean "allow_methods"?"#, 1),
         (r#"{"allow_origins": ["https://a.com"], "maxAge": 600}"#, "maxAge", Some("600"), r#"did you mean "max_age"?"#, 1),
-        (r#"{"allow_origins": ["https://a.com"], "foo": 1}"#, "foo", Some("1"), "unknown field; known fields: allow_origins, allow_methods, allow_headers, expose_headers, max_age, allow_credentials, allow_private_network, unmatched_preflights, mode, rules", 1),
+        (r#"{"allow_origins": ["https://a.com"], "foo": 1}"#, "foo", Some("1"), "unknown field; known fields: allow_origins, allow_methods, allow_headers, expose_headers, max_age, allow_credentials, allow_private_network, unmatched_preflights, mode, dangerously_allow_insecure_origins_with_credentials, rules", 1),
         // Rule-only fields are unknown at the top level.
         (r#"{"allow_origins": ["https://a.com"], "enabled": true}"#, "enabled", Some("true"), "unknown field", 1),
         (r#"{"allow_origins": ["https://a.com"], "rules": [{"hosts": ["a.com"], "host": ["b.com"]}]}"#, "rules[0].host", Some(r#"["b.com"]"#), r#"unknown field; did you mean "hosts"?"#, 1),
@@ -228,6 +228,9 @@ fn scalar_errors() {
         (r#"{"allow_origins": ["https://a.com"], "max_age": -1}"#, "max_age", Some("-1"), "must be a whole number of seconds from 0 to 86400", 1),
         (r#"{"allow_origins": ["https://a.com"], "max_age": 86401}"#, "max_age", Some("86401"), "must be a whole number of seconds from 0 to 86400", 1),
         (r#"{"allow_origins": ["https://a.com"], "max_age": 1.5}"#, "max_age", Some("1.5"), "must be a whole number of seconds", 1),
+        (r#"{"allow_origins": ["https://a.com"], "max_age": 600.5}"#, "max_age", Some("600.5"), "must be a whole number of seconds", 1),
+        (r#"{"allow_origins": ["https://a.com"], "max_age": 86401.0}"#, "max_age", Some("86401.0"), "must be a whole number of seconds", 1),
+        (r#"{"allow_origins": ["https://a.com"], "max_age": -6e2}"#, "max_age", Some("-600.0"), "must be a whole number of seconds", 1),
         (r#"{"allow_origins": ["https://a.com"], "max_age": 4294967296}"#, "max_age", Some("4294967296"), "must be a whole number of seconds", 1),
         (r#"{"allow_origins": ["https://a.com"], "max_age": null}"#, "max_age", Some("null"), "must be a whole number of seconds", 1),
         (r#"{"allow_origins": ["https://a.com"], "allow_credentials": 1}"#, "allow_credentials", Some("1"), "must be true or false", 1),
@@ -248,9 +251,6 @@ fn combination_errors() {
     #[rustfmt::skip]
     let rows: &[Row] = &[
         (r#"{"allow_origins": ["*"], "allow_credentials": true}"#, "allow_origins[0]", Some(r#""*""#), "is not allowed with allow_credentials: true (at allow_credentials): every website could read responses with the user's cookies", 1),
-        (r#"{"allow_origins": ["https://a.com"], "allow_methods": ["*"], "allow_credentials": true}"#, "allow_methods[0]", Some(r#""*""#), "is not allowed with allow_credentials: true (at allow_credentials): browsers read \"*\" literally", 1),
-        (r#"{"allow_origins": ["https://a.com"], "allow_methods": ["PUT", "*"], "allow_credentials": true}"#, "allow_methods[1]", Some(r#""*""#), "is not allowed with allow_credentials: true (at allow_credentials)", 1),
-        (r#"{"allow_origins": ["https://a.com"], "allow_headers": ["*"], "allow_credentials": true}"#, "allow_headers[0]", Some(r#""*""#), "is not allowed with allow_credentials: true (at allow_credentials)", 1),
         (r#"{"allow_origins": ["https://a.com"], "expose_headers": ["x-a", "*"], "allow_credentials": true}"#, "expose_headers[1]", Some(r#""*""#), "is not allowed with allow_credentials: true (at allow_credentials)", 1),
         (r#"{"allow_origins": [{"prefix": "https://"}], "allow_credentials": true}"#, "allow_origins[0]", Some(r#"{"prefix":"https://"}"#), "matches any origin (even \"https://cors-probe.invalid\"), which is not allowed with allow_credentials: true (at allow_credentials)", 1),
         (r#"{"allow_origins": [{"regex": ".*"}], "allow_credentials": true}"#, "allow_origins[0]", Some(r#"{"regex":".*"}"#), "matches any origin", 1),
@@ -260,10 +260,134 @@ fn combination_errors() {
         // Both at once: both reported, on the same entry.
         (r#"{"allow_origins": ["*"], "allow_credentials": true, "allow_private_network": true}"#, "allow_origins[0]", Some(r#""*""#), "(at allow_credentials)", 2),
         (r#"{"allow_origins": ["*"], "allow_credentials": true, "allow_private_network": true}"#, "allow_origins[0]", Some(r#""*""#), "(at allow_private_network)", 2),
-        // "*" everywhere with credentials: each list reported.
-        (r#"{"allow_origins": ["https://a.com"], "allow_methods": ["*"], "allow_headers": ["*"], "expose_headers": ["*"], "allow_credentials": true}"#, "expose_headers[0]", Some(r#""*""#), "is not allowed with allow_credentials: true", 3),
+        // "*" everywhere with credentials: methods and headers are echoed, expose_headers refused.
+        (r#"{"allow_origins": ["https://a.com"], "allow_methods": ["*"], "allow_headers": ["*"], "expose_headers": ["*"], "allow_credentials": true}"#, "expose_headers[0]", Some(r#""*""#), "is not allowed with allow_credentials: true (at allow_credentials): browsers read \"*\" literally", 1),
     ];
     check_rows(rows);
+}
+
+/// Origins trusted beyond what they can be trusted with: wildcards over a
+/// public suffix with credentials, insecure origins with credentials.
+#[test]
+fn trust_errors() {
+    #[rustfmt::skip]
+    let rows: &[Row] = &[
+        (r#"{"allow_origins": ["https://*.github.io"], "allow_credentials": true}"#, "allow_origins[0]", Some(r#""https://*.github.io""#), "matches every site under the public suffix \"github.io\", where anyone can register a name: with allow_credentials: true (at allow_credentials)", 1),
+        (r#"{"allow_origins": ["https://*.co.uk"], "allow_credentials": true}"#, "allow_origins[0]", Some(r#""https://*.co.uk""#), "the public suffix \"co.uk\"", 1),
+        (r#"{"allow_origins": ["https://*.vercel.app"], "allow_credentials": true}"#, "allow_origins[0]", Some(r#""https://*.vercel.app""#), "the public suffix \"vercel.app\"", 1),
+        (r#"{"allow_origins": ["https://*.herokuapp.com:*"], "allow_credentials": true}"#, "allow_origins[0]", Some(r#""https://*.herokuapp.com:*""#), "the public suffix \"herokuapp.com\"", 1),
+        // (It matches http origins too: both reported.)
+        (r#"{"allow_origins": [{"suffix": ".github.io"}], "allow_credentials": true}"#, "allow_origins[0]", Some(r#"{"suffix":".github.io"}"#), "the public suffix \"github.io\"", 2),
+        (r#"{"allow_origins": ["https://*.github.io"], "rules": [{"path_prefix": "/me", "allow_credentials": true}]}"#, "allow_origins[0]", Some(r#""https://*.github.io""#), "(at rules[0].allow_credentials)", 1),
+        (r#"{"allow_origins": ["http://app.example.com"], "allow_credentials": true}"#, "allow_origins[0]", Some(r#""http://app.example.com""#), "is an insecure (http) origin trusted with allow_credentials: true (at allow_credentials): anyone on the network path can impersonate it", 1),
+        (r#"{"allow_origins": ["http://*.example.com"], "allow_credentials": true}"#, "allow_origins[0]", Some(r#""http://*.example.com""#), "is an insecure (http) origin", 1),
+        (r#"{"allow_origins": ["http://10.0.0.5:8080"], "allow_credentials": true}"#, "allow_origins[0]", Some(r#""http://10.0.0.5:8080""#), "is an insecure (http) origin", 1),
+        (r#"{"allow_origins": [{"exact": "http://app.example.com"}], "allow_credentials": true}"#, "allow_origins[0]", Some(r#"{"exact":"http://app.example.com"}"#), "is an insecure (http) origin", 1),
+        (r#"{"allow_origins": [{"prefix": "http://app."}], "allow_credentials": true}"#, "allow_origins[0]", Some(r#"{"prefix":"http://app."}"#), "is an insecure (http) origin", 1),
+        (r#"{"allow_origins": [{"suffix": ".example.com"}], "allow_credentials": true}"#, "allow_origins[0]", Some(r#"{"suffix":".example.com"}"#), "is an insecure (http) origin", 1),
+        (r#"{"allow_origins": ["http://app.example.com"], "rules": [{"hosts": ["a.com"], "allow_credentials": true}]}"#, "allow_origins[0]", Some(r#""http://app.example.com""#), "(at rules[0].allow_credentials)", 1),
+        (r#"{"allow_origins": ["http://app.example.com"], "allow_credentials": true, "dangerously_allow_insecure_origins_with_credentials": "yes"}"#, "dangerously_allow_insecure_origins_with_credentials", Some(r#""yes""#), "must be true or false", 2),
+    ];
+    check_rows(rows);
+}
+
+/// Origins no browser can send: they would silently allow nothing.
+#[test]
+fn unsendable_origin_errors() {
+    let long_label = format!("https://{}.example.com", "a".repeat(64));
+    let long_host = format!("https://{}com", "abcdefghi.".repeat(26));
+    let rows: Vec<(String, String, String)> = vec![
+        ("file://host".into(), "allow_origins[0]".into(), "has the scheme file:, whose pages have opaque origins: browsers send Origin: null for them".into()),
+        ("data://x".into(), "allow_origins[0]".into(), "has the scheme data:".into()),
+        ("https://example.123".into(), "allow_origins[0]".into(), "ends in the number \"123\", so browsers read the host as an IPv4 address".into()),
+        ("https://*.example.0x1f".into(), "allow_origins[0]".into(), "ends in the number \"0x1f\"".into()),
+        ("http://127.0.0.1.".into(), "allow_origins[0]".into(), "is an IPv4 address with a trailing dot".into()),
+        ("https://xn--abc-.example".into(), "allow_origins[0]".into(), "has the label \"xn--abc-\", which is not valid IDNA".into()),
+        ("https://*.xn--abc-.example".into(), "allow_origins[0]".into(), "has the label \"xn--abc-\", which is not valid IDNA".into()),
+        (long_label, "allow_origins[0]".into(), "has a label of 64 bytes".into()),
+        (long_host, "allow_origins[0]".into(), "has a host of 263 bytes; hosts have at most 253".into()),
+    ];
+    for (origin, path, message) in rows {
+        let json = serde_json::json!({"allow_origins": [origin]}).to_string();
+        let errors = errors_of(&json);
+        assert!(
+            errors.len() == 1 && errors[0].path == path && errors[0].message.starts_with(&message),
+            "{json}: want {path}: {message}...{}",
+            listing(&errors)
+        );
+    }
+}
+
+/// Legal settings that are almost always a misunderstanding: accepted, each
+/// reported as a warning naming its field and value.
+#[test]
+fn warnings() {
+    // (json, every warning as `path = value: start of the message`)
+    #[rustfmt::skip]
+    let rows: &[(&str, &[&str])] = &[
+        (r#"{"allow_origins": ["https://app.example.com"]}"#, &[]),
+        (r#"{"allow_origins": ["https://app.example.com", "null"]}"#, &[r#"allow_origins[1] = "null": allows every sandboxed iframe, data: document and file: page"#]),
+        (r#"{"allow_origins": ["https://*.github.io"]}"#, &[r#"allow_origins[0] = "https://*.github.io": matches every site under the public suffix "github.io", where anyone can register a name and call this service"#]),
+        (r#"{"allow_origins": ["https://*.co.uk", "https://*.example.co.uk"]}"#, &[r#"allow_origins[0] = "https://*.co.uk": matches every site under the public suffix "co.uk""#]),
+        (r#"{"allow_origins": ["https://a.com"], "allow_headers": ["content-type", "Access-Control-Allow-Origin"]}"#, &[r#"allow_headers[1] = "access-control-allow-origin": is a response header, which browsers never send"#]),
+        (r#"{"allow_origins": ["https://a.com"], "expose_headers": ["x-id", "origin", "access-control-request-method"]}"#, &[r#"expose_headers[1] = "origin": is a request header, which responses do not carry"#, r#"expose_headers[2] = "access-control-request-method": is a request header"#]),
+        (r#"{"allow_origins": ["https://a.com"], "rules": [{"hosts": ["b.com"], "allow_origins": ["null"]}]}"#, &[r#"rules[0].allow_origins[0] = "null": allows every sandboxed iframe"#]),
+        // Inherited, reported once: at the top level.
+        (r#"{"allow_origins": ["null"], "rules": [{"hosts": ["b.com"], "max_age": 5}]}"#, &[r#"allow_origins[0] = "null""#]),
+    ];
+    for (json, want) in rows {
+        let config = parse_ok(json);
+        let got: Vec<String> = config.warnings.iter().map(ToString::to_string).collect();
+        assert_eq!(got.len(), want.len(), "{json}: {got:#?}");
+        for (got, want) in got.iter().zip(want.iter()) {
+            assert!(got.starts_with(want), "{json}:\n  {got}\nwant\n  {want}...");
+        }
+    }
+}
+
+/// What peers accept that used to be refused, and what loopback keeps.
+#[test]
+fn acceptances() {
+    for (json, max_age) in [
+        (
+            r#"{"allow_origins": ["https://a.com"], "max_age": 600.0}"#,
+            Some("600"),
+        ),
+        (
+            r#"{"allow_origins": ["https://a.com"], "max_age": 6e2}"#,
+            Some("600"),
+        ),
+        (
+            r#"{"allow_origins": ["https://a.com"], "max_age": 0.0}"#,
+            Some("0"),
+        ),
+        (
+            r#"{"allow_origins": ["https://a.com"], "max_age": 86400.0}"#,
+            Some("86400"),
+        ),
+    ] {
+        assert_eq!(parse_ok(json).default.max_age.as_deref(), max_age, "{json}");
+    }
+    #[rustfmt::skip]
+    let accepted = [
+        // `*` methods and headers with credentials: echoed (response_tests.rs).
+        r#"{"allow_origins": ["https://a.com"], "allow_methods": ["*"], "allow_headers": ["*"], "allow_credentials": true}"#,
+        r#"{"allow_origins": ["https://a.com"], "allow_headers": ["*", "authorization"], "allow_credentials": true}"#,
+        // Loopback is potentially trustworthy over http.
+        r#"{"allow_origins": ["http://localhost:*", "http://127.0.0.1:8080", "http://[::1]:3000", "http://app.localhost", "http://*.app.localhost"], "allow_credentials": true}"#,
+        // The loud opt-in, at the top level or in a rule.
+        r#"{"allow_origins": ["http://app.example.com"], "allow_credentials": true, "dangerously_allow_insecure_origins_with_credentials": true}"#,
+        r#"{"allow_origins": ["https://a.com"], "rules": [{"hosts": ["intranet"], "allow_origins": ["http://intranet"], "allow_credentials": true, "dangerously_allow_insecure_origins_with_credentials": true}]}"#,
+        // A registrable domain under a public suffix is fine with credentials.
+        r#"{"allow_origins": ["https://*.shop.github.io", "https://*.example.co.uk"], "allow_credentials": true}"#,
+        // A wildcard over a public suffix without credentials: a warning only.
+        r#"{"allow_origins": ["https://*.github.io"]}"#,
+        // Valid IDNA, long but legal labels and hosts.
+        r#"{"allow_origins": ["https://xn--bcher-kva.example", "https://*.xn--mnchen-3ya.de"]}"#,
+    ];
+    for json in accepted {
+        parse_ok(json);
+    }
 }
 
 #[test]
@@ -314,10 +438,10 @@ fn rule_combination_errors() {
         // The rule turns credentials on over the top level's "*": reported at
         // the "*", naming the rule's allow_credentials.
         (r#"{"allow_origins": ["*"], "rules": [{"hosts": ["a.com"], "allow_credentials": true}]}"#, "allow_origins[0]", Some(r#""*""#), "is not allowed with allow_credentials: true (at rules[0].allow_credentials)", 1),
-        (r#"{"allow_origins": ["https://a.com"], "allow_methods": ["*"], "rules": [{"hosts": ["a.com"], "allow_credentials": true}]}"#, "allow_methods[0]", Some(r#""*""#), "(at rules[0].allow_credentials)", 1),
+        (r#"{"allow_origins": ["https://a.com"], "expose_headers": ["*"], "rules": [{"hosts": ["a.com"], "allow_credentials": true}]}"#, "expose_headers[0]", Some(r#""*""#), "(at rules[0].allow_credentials)", 1),
         // The rule brings the "*" under the top level's credentials.
         (r#"{"allow_origins": ["https://a.com"], "allow_credentials": true, "rules": [{"hosts": ["a.com"], "allow_origins": ["*"]}]}"#, "rules[0].allow_origins[0]", Some(r#""*""#), "is not allowed with allow_credentials: true (at allow_credentials)", 1),
-        (r#"{"allow_origins": ["https://a.com"], "allow_credentials": true, "rules": [{"hosts": ["a.com"], "allow_headers": ["*"]}]}"#, "rules[0].allow_headers[0]", Some(r#""*""#), "(at allow_credentials)", 1),
+        (r#"{"allow_origins": ["https://a.com"], "allow_credentials": true, "rules": [{"hosts": ["a.com"], "expose_headers": ["*"]}]}"#, "rules[0].expose_headers[0]", Some(r#""*""#), "(at allow_credentials)", 1),
         (r#"{"allow_origins": ["https://a.com"], "allow_credentials": true, "rules": [{"hosts": ["a.com"], "expose_headers": ["*"]}]}"#, "rules[0].expose_headers[0]", Some(r#""*""#), "(at allow_credentials)", 1),
         (r#"{"allow_origins": ["https://a.com"], "allow_credentials": true, "rules": [{"path_prefix": "/p", "allow_origins": [{"regex": ".*"}]}]}"#, "rules[0].allow_origins[0]", Some(r#"{"regex":".*"}"#), "matches any origin", 1),
         (r#"{"allow_origins": ["*"], "rules": [{"hosts": ["a.com"], "allow_private_network": true}]}"#, "allow_origins[0]", Some(r#""*""#), "is not allowed with allow_private_network: true (at rules[0].allow_private_network)", 1),
@@ -327,7 +451,7 @@ fn rule_combination_errors() {
         // A top-level mistake is reported once, not again for every rule that
         // inherits it.
         (r#"{"allow_origins": ["*"], "allow_credentials": true, "rules": [{"hosts": ["a.com"]}, {"path_prefix": "/x", "allow_methods": ["PUT"], "max_age": 5}, {"hosts": ["c.com"], "enabled": false}]}"#, "allow_origins[0]", Some(r#""*""#), "(at allow_credentials)", 1),
-        (r#"{"allow_origins": ["https://a.com"], "allow_headers": ["*"], "allow_credentials": true, "rules": [{"hosts": ["a.com"]}, {"hosts": ["b.com"], "allow_methods": ["PUT"]}]}"#, "allow_headers[0]", Some(r#""*""#), "(at allow_credentials)", 1),
+        (r#"{"allow_origins": ["https://a.com"], "expose_headers": ["*"], "allow_credentials": true, "rules": [{"hosts": ["a.com"]}, {"hosts": ["b.com"], "allow_methods": ["PUT"]}]}"#, "expose_headers[0]", Some(r#""*""#), "(at allow_credentials)", 1),
         (r#"{"allow_origins": ["*"], "allow_private_network": true, "rules": [{"hosts": ["a.com"]}, {"hosts": ["b.com"], "max_age": 1}]}"#, "allow_origins[0]", Some(r#""*""#), "(at allow_private_network)", 1),
     ];
     check_rows(rows);
@@ -762,7 +886,7 @@ fn valid_origin_entries() {
             false,
         ),
         (
-            r#""allow_origins": [{"suffix": ".example.com"}], "allow_credentials": true"#,
+            r#""allow_origins": [{"suffix": ".example.com"}]"#,
             "https://a.example.com",
             true,
         ),
@@ -1035,7 +1159,9 @@ fn rules_override_field_by_field() {
         written(&response::preflight_allowed(
             public,
             b"https://x.example",
-            false
+            false,
+            b"PUT",
+            None
         )),
         [
             ("access-control-allow-origin", "*".to_string()),

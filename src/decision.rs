@@ -94,6 +94,10 @@ pub enum Decision<'a> {
         origin: &'a [u8],
         /// The preflight asked for private network access and the policy allows it.
         private_network: bool,
+        /// `access-control-request-method` and `-headers`, which a policy
+        /// allowing `*` with credentials echoes.
+        method: &'a [u8],
+        headers: Option<&'a [u8]>,
     },
     /// A rejected preflight passed to the upstream untouched (`"forward"`).
     Forward {
@@ -160,8 +164,16 @@ impl<'a> Decision<'a> {
                 policy,
                 origin,
                 private_network,
+                method,
+                headers,
                 ..
-            } => Some(response::preflight_allowed(policy, origin, private_network)),
+            } => Some(response::preflight_allowed(
+                policy,
+                origin,
+                private_network,
+                method,
+                headers,
+            )),
             Decision::Reply { policy, .. } => Some(response::preflight_rejected(policy)),
             _ => None,
         }
@@ -204,7 +216,8 @@ pub fn decide<'a>(config: &'a Config, request: &impl RequestHeaders<'a>) -> Deci
         (request.get(Header::Method) == Some(b"OPTIONS")).then_some((origin, method))
     });
     if let Some((origin, method)) = preflight {
-        let verdict = policy.check_preflight(origin, method, request.get(Header::RequestHeaders));
+        let headers = request.get(Header::RequestHeaders);
+        let verdict = policy.check_preflight(origin, method, headers);
         return match verdict {
             Ok(()) => Decision::Reply {
                 status: 204,
@@ -214,6 +227,8 @@ pub fn decide<'a>(config: &'a Config, request: &impl RequestHeaders<'a>) -> Deci
                 origin,
                 private_network: policy.private_network
                     && request.get(Header::PrivateNetwork) == Some(b"true"),
+                method,
+                headers,
             },
             Err(reason) => {
                 let outcome = Outcome::PreflightRejected(reason);
@@ -225,6 +240,8 @@ pub fn decide<'a>(config: &'a Config, request: &impl RequestHeaders<'a>) -> Deci
                         rule,
                         origin,
                         private_network: false,
+                        method,
+                        headers,
                     },
                     Unmatched::Forward => Decision::Forward {
                         outcome,

@@ -74,6 +74,16 @@ pub fn records<E: fmt::Display>(errors: &[E]) -> impl Iterator<Item = String> + 
     each.chain(std::iter::once(summary))
 }
 
+/// The log records of an accepted configuration's warnings: one per warning,
+/// whole on its own like an error's.
+pub fn warning_records(warnings: &[ConfigError]) -> impl Iterator<Item = String> + '_ {
+    let n = warnings.len();
+    warnings
+        .iter()
+        .enumerate()
+        .map(move |(i, warning)| format!("configuration warning {} of {n}: {warning}", i + 1))
+}
+
 /// The records, one per line.
 impl fmt::Display for ConfigErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -28,6 +28,11 @@ impl HeaderSet {
         }
     }
 
+    /// `"*"` is in the list.
+    pub fn allows_any(&self) -> bool {
+        self.any
+    }
+
     /// Whether `name` is listed exactly as it is.
     fn listed(&self, name: &[u8]) -> bool {
         self.names.contains(name)

@@ -9,6 +9,7 @@ pub mod config;
 pub mod decision;
 pub mod error;
 pub mod header_list;
+pub mod host_checks;
 pub mod origin;
 pub mod origin_pattern;
 pub mod plugin;

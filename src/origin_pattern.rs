@@ -1,6 +1,7 @@
 //! The origins a policy allows, compiled at configure time into a form that
 //! answers "is this request's origin allowed?" without allocating.
 
+use crate::host_checks;
 use crate::origin::{self, Origin};
 use crate::sorted_names::SortedNames;
 use regex_lite::Regex;
@@ -50,11 +51,21 @@ pub fn parse_pattern(text: &str) -> Result<OriginPattern, String> {
         _ => {}
     }
     if !text.contains('*') {
-        return origin::parse(text.as_bytes())
-            .map(|_| OriginPattern::Exact(text.to_string()))
-            .map_err(|e| e.message().to_string());
+        let parsed = origin::parse(text.as_bytes()).map_err(|e| e.message().to_string())?;
+        let (scheme, host) = (
+            String::from_utf8_lossy(parsed.scheme),
+            String::from_utf8_lossy(parsed.host),
+        );
+        if let Some(why) = host_checks::unsendable(&scheme, &host) {
+            return Err(why);
+        }
+        return Ok(OriginPattern::Exact(text.to_string()));
     }
-    parse_wildcard(text).map(OriginPattern::Wildcard)
+    let wildcard = parse_wildcard(text)?;
+    if let Some(why) = host_checks::unsendable(&wildcard.scheme, wildcard.base_host()) {
+        return Err(why);
+    }
+    Ok(OriginPattern::Wildcard(wildcard))
 }
 
 fn parse_wildcard(text: &str) -> Result<Wildcard, String> {
@@ -110,6 +121,20 @@ fn parse_wildcard(text: &str) -> Result<Wildcard, String> {
 }
 
 impl Wildcard {
+    pub fn scheme(&self) -> &str {
+        &self.scheme
+    }
+
+    /// The host, or for a subdomain wildcard the domain under it.
+    pub fn base_host(&self) -> &str {
+        self.host.strip_prefix('.').unwrap_or(&self.host)
+    }
+
+    /// For `https://*.example.com`, `example.com`.
+    pub fn subdomain_base(&self) -> Option<&str> {
+        self.subdomains.then(|| self.base_host())
+    }
+
     fn matches(&self, origin: &Origin<'_>) -> bool {
         let host_ok = if self.subdomains {
             // The host must be longer than ".example.com", so example.com itself

@@ -65,9 +65,23 @@ impl Plugin {
         self.longest_reply
     }
 
-    /// One log line per configuration, when it is accepted.
+    /// One log record per configuration, when it is accepted (its warnings,
+    /// if any, follow: `warning_records`).
     pub fn accepted_line(&self) -> String {
-        format!("configuration accepted ({} rules)", self.config.rules.len())
+        let warnings = match self.config.warnings.len() {
+            0 => String::new(),
+            1 => ", 1 warning".to_string(),
+            n => format!(", {n} warnings"),
+        };
+        format!(
+            "configuration accepted ({} rules{warnings})",
+            self.config.rules.len()
+        )
+    }
+
+    /// The warnings' log records, one each (see `error::warning_records`).
+    pub fn warning_records(&self) -> impl Iterator<Item = String> + '_ {
+        crate::error::warning_records(&self.config.warnings)
     }
 }
 

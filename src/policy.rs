@@ -210,6 +210,19 @@ impl Policy {
         }
     }
 
+    /// `*` in `allow_methods` with credentials: the allowed preflight
+    /// answers with the requested method itself.
+    pub fn echoes_methods(&self) -> bool {
+        self.credentials && self.any_method
+    }
+
+    /// `*` in `allow_headers` with credentials: the allowed preflight answers
+    /// with the requested header list itself (checked: `authorization` only
+    /// when listed by name).
+    pub fn echoes_headers(&self) -> bool {
+        self.credentials && self.headers.allows_any()
+    }
+
     /// Whether the policy only reports (`"mode": "report"`).
     pub fn reports(&self) -> bool {
         self.mode == Mode::Report

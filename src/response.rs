@@ -1,7 +1,11 @@
 //! The exact headers the plugin writes. The Wasm glue and the `cors-check`
 //! tool both use these, so what `explain` prints is what Envoy sends.
 
+use crate::header_list::MAX_LIST_LEN;
 use crate::policy::Policy;
+
+/// Longer than any method a browser asks for; longer ones are still echoed.
+const ECHOED_METHOD_LEN: usize = 64;
 
 pub const ALLOW_ORIGIN: &str = "access-control-allow-origin";
 pub const ALLOW_CREDENTIALS: &str = "access-control-allow-credentials";
@@ -15,27 +19,44 @@ pub const VARY: &str = "vary";
 /// Headers of one response: a fixed array, so building it never allocates.
 pub type HeaderPlan<'a> = [Option<(&'static str, &'a [u8])>; 8];
 
-/// Headers of the local `204` answering an allowed preflight.
+/// Headers of the local `204` answering an allowed preflight for `method`
+/// and `headers` (its `access-control-request-method` and `-headers`).
+/// `access-control-expose-headers` is there too: browsers ignore it on a
+/// preflight, but Gateway API's conformance expects it, and it costs nothing.
 pub fn preflight_allowed<'a>(
     policy: &'a Policy,
     origin: &'a [u8],
     private_network_requested: bool,
+    method: &'a [u8],
+    headers: Option<&'a [u8]>,
 ) -> HeaderPlan<'a> {
     let pna = policy.private_network && private_network_requested;
+    // With credentials a `*` is read literally: the allowed method and
+    // headers are echoed instead (the trust is in the listed origins).
+    let methods = if policy.echoes_methods() {
+        method
+    } else {
+        policy.allow_methods.as_bytes()
+    };
+    let allow_headers = if policy.echoes_headers() {
+        headers.filter(|list| !list.trim_ascii().is_empty())
+    } else {
+        policy.allow_headers.as_ref().map(|v| v.as_bytes())
+    };
     [
         Some((ALLOW_ORIGIN, allow_origin_value(policy, origin))),
-        Some((ALLOW_METHODS, policy.allow_methods.as_bytes())),
+        Some((ALLOW_METHODS, methods)),
+        allow_headers.map(|v| (ALLOW_HEADERS, v)),
         policy
-            .allow_headers
+            .expose_headers
             .as_ref()
-            .map(|v| (ALLOW_HEADERS, v.as_bytes())),
+            .map(|v| (EXPOSE_HEADERS, v.as_bytes())),
         policy.max_age.as_ref().map(|v| (MAX_AGE, v.as_bytes())),
         policy
             .credentials
             .then_some((ALLOW_CREDENTIALS, &b"true"[..])),
         pna.then_some((ALLOW_PRIVATE_NETWORK, &b"true"[..])),
         Some((VARY, policy.preflight_vary.as_bytes())),
-        None,
     ]
 }
 
@@ -87,6 +108,9 @@ pub struct LocalReplies {
     allowed: [Template; 2],
     /// `"*"`: the hole always takes `*`, whatever the origin.
     any_origin: bool,
+    /// A policy that echoes the requested method or headers (`*` with
+    /// credentials): its 204 is serialized whole per request instead.
+    echoing: Option<Policy>,
     /// The 403's headers: the same for every request.
     pub rejected: Vec<u8>,
 }
@@ -102,7 +126,7 @@ struct Template {
 impl LocalReplies {
     pub fn new(policy: &Policy) -> LocalReplies {
         let template = |private_network| {
-            let mut plan = preflight_allowed(policy, b"", private_network);
+            let mut plan = preflight_allowed(policy, b"", private_network, b"", None);
             // The hole: `access-control-allow-origin` first, with an empty value.
             plan[0] = Some((ALLOW_ORIGIN, b""));
             let mut bytes = Vec::new();
@@ -117,14 +141,29 @@ impl LocalReplies {
         LocalReplies {
             allowed: [template(false), template(true)],
             any_origin: policy.allows_any_origin(),
+            echoing: (policy.echoes_methods() || policy.echoes_headers()).then(|| policy.clone()),
             rejected,
         }
     }
 
-    /// Writes the headers of `preflight_allowed(policy, origin, private_network)`,
-    /// serialized, into `out` (cleared first); with `out` large enough
-    /// (`allowed_len`), this never allocates.
-    pub fn allowed(&self, origin: &[u8], private_network: bool, out: &mut Vec<u8>) {
+    /// Writes the headers of `preflight_allowed` for this request, serialized,
+    /// into `out` (cleared first); with `out` large enough (`allowed_len`),
+    /// this never allocates.
+    pub fn allowed(
+        &self,
+        origin: &[u8],
+        private_network: bool,
+        method: &[u8],
+        headers: Option<&[u8]>,
+        out: &mut Vec<u8>,
+    ) {
+        if let Some(policy) = &self.echoing {
+            serialize(
+                &preflight_allowed(policy, origin, private_network, method, headers),
+                out,
+            );
+            return;
+        }
         let template = &self.allowed[usize::from(private_network)];
         let value: &[u8] = if self.any_origin { b"*" } else { origin };
         out.clear();
@@ -137,10 +176,17 @@ impl LocalReplies {
         out.extend_from_slice(&template.tail);
     }
 
-    /// The bytes `allowed` writes for an origin of this length, at most.
+    /// The bytes `allowed` writes for an origin of this length, at most
+    /// (for an echoing policy: with a method and header list of any length a
+    /// browser sends).
     pub fn allowed_len(&self, origin_len: usize) -> usize {
         let longest = self.allowed.iter().map(|t| t.head.len() + t.tail.len());
-        longest.max().unwrap_or(0) + origin_len.max(1)
+        let echoed = if self.echoing.is_some() {
+            MAX_LIST_LEN + ECHOED_METHOD_LEN
+        } else {
+            0
+        };
+        longest.max().unwrap_or(0) + origin_len.max(1) + echoed
     }
 }
 

@@ -94,7 +94,7 @@ fn serialized_replies_round_trip() {
     )
     .unwrap();
     let policy = &config.default;
-    let allowed = preflight_allowed(policy, b"https://app.example.com", false);
+    let allowed = preflight_allowed(policy, b"https://app.example.com", false, b"PUT", None);
     let rejected = preflight_rejected(policy);
     let mut out = Vec::new();
     for plan in [allowed, rejected] {
@@ -148,8 +148,11 @@ fn prebuilt_replies_match_serialized_plans() {
         let (mut got, mut want) = (Vec::new(), Vec::new());
         for origin in origins {
             for pna in [false, true] {
-                replies.allowed(origin, pna, &mut got);
-                serialize(&preflight_allowed(policy, origin, pna), &mut want);
+                replies.allowed(origin, pna, b"PUT", Some(b"x-a"), &mut got);
+                serialize(
+                    &preflight_allowed(policy, origin, pna, b"PUT", Some(b"x-a")),
+                    &mut want,
+                );
                 assert_eq!(
                     deserialize(&got),
                     deserialize(&want),
@@ -182,6 +185,8 @@ fn preflight_allowed_headers() {
                     "access-control-allow-headers",
                     "content-type, authorization",
                 ),
+                // On the preflight too, as Gateway API's conformance expects.
+                ("access-control-expose-headers", "x-request-id"),
                 ("access-control-max-age", "600"),
                 ("access-control-allow-credentials", "true"),
                 ("vary", VARY),
@@ -296,10 +301,41 @@ fn preflight_allowed_headers() {
     ];
     for &(json, origin, pna, want) in cases {
         let p = policy(json);
-        let plan = preflight_allowed(&p, origin.as_bytes(), pna);
+        let plan = preflight_allowed(&p, origin.as_bytes(), pna, b"PUT", None);
         let want: Vec<(&str, String)> = want.iter().map(|(n, v)| (*n, v.to_string())).collect();
         assert_eq!(written(&plan), want, "{json}\norigin {origin:?}, pna {pna}");
-        assert_eq!(plan[7], None, "{json}");
+    }
+}
+
+/// `*` in allow_methods and allow_headers with credentials: the allowed
+/// preflight echoes what was asked (never a literal `*`), as jub0bs/cors and
+/// Gateway API's HTTPCORSFilter do; without credentials `*` is sent as is.
+#[test]
+#[rustfmt::skip]
+fn credentialed_star_echoes_the_request() {
+    let star = r#"{"allow_origins": ["https://app.example.com"], "allow_methods": ["*"], "allow_headers": ["*", "authorization"], "allow_credentials": true}"#;
+    let plain = r#"{"allow_origins": ["https://app.example.com"], "allow_methods": ["*"], "allow_headers": ["*"]}"#;
+    // (config, access-control-request-method, -headers, allow-methods, allow-headers)
+    type EchoRow<'a> = (&'a str, &'a str, Option<&'a str>, &'a str, Option<&'a str>);
+    let cases: [EchoRow; 5] = [
+        (star, "PATCH", Some("x-a, authorization"), "PATCH", Some("x-a, authorization")),
+        (star, "PUT", None, "PUT", None),
+        (star, "DELETE", Some(" "), "DELETE", None),
+        (plain, "PATCH", Some("x-a"), "*", Some("*")),
+        (plain, "PUT", None, "*", Some("*")),
+    ];
+    for (json, method, headers, want_methods, want_headers) in cases {
+        let p = policy(json);
+        let plan = preflight_allowed(&p, APP.as_bytes(), false, method.as_bytes(), headers.map(str::as_bytes));
+        let got = written(&plan);
+        let get = |name: &str| got.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str());
+        assert_eq!(get("access-control-allow-methods"), Some(want_methods), "{json} {method}");
+        assert_eq!(get("access-control-allow-headers"), want_headers, "{json} {headers:?}");
+        // The prebuilt replies write the same bytes.
+        let (mut got_bytes, mut want_bytes) = (Vec::new(), Vec::new());
+        LocalReplies::new(&p).allowed(APP.as_bytes(), false, method.as_bytes(), headers.map(str::as_bytes), &mut got_bytes);
+        serialize(&plan, &mut want_bytes);
+        assert_eq!(got_bytes, want_bytes, "{json}");
     }
 }
 

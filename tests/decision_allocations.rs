@@ -123,7 +123,7 @@ fn preflight_decisions_allocate_nothing() {
             let verdict = policy.check_preflight(origin, method, headers);
             match verdict {
                 Ok(()) => {
-                    std::hint::black_box(response::preflight_allowed(policy, origin, true));
+                    std::hint::black_box(response::preflight_allowed(policy, origin, true, b"PUT", Some(b"x-a")));
                 }
                 Err(_) => {
                     std::hint::black_box(response::preflight_rejected(policy));
@@ -173,7 +173,7 @@ fn local_reply_serialization_allocates_nothing() {
     let config = Config::parse(POLICY.as_bytes()).unwrap();
     let policy = &config.default;
     let origin = b"https://app.example.com";
-    let allowed = response::preflight_allowed(policy, origin, true);
+    let allowed = response::preflight_allowed(policy, origin, true, b"PUT", Some(b"x-a"));
     let rejected = response::preflight_rejected(policy);
     let mut buffer = Vec::with_capacity(response::serialized_len(&allowed));
     for plan in [allowed, rejected, allowed] {

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 /// `(configuration, a line of Envoy's log must contain this)`: the field's
 /// path, `=`, the value as JSON, and the start of the message.
-const REFUSED: [(&str, &str); 45] = [
+const REFUSED: [(&str, &str); 52] = [
     // The document.
     ("not json", "configuration: is not valid JSON"),
     ("", "configuration: is empty"),
@@ -121,8 +121,8 @@ const REFUSED: [(&str, &str); 45] = [
         r#"allow_origins[0] = {"regex":".*"}: matches any origin"#,
     ),
     (
-        r#"{"allow_origins": ["https://a.example"], "allow_headers": ["*"], "allow_credentials": true}"#,
-        r#"allow_headers[0] = "*": is not allowed with allow_credentials: true"#,
+        r#"{"allow_origins": ["https://a.example"], "expose_headers": ["*"], "allow_credentials": true}"#,
+        r#"expose_headers[0] = "*": is not allowed with allow_credentials: true"#,
     ),
     (
         r#"{"allow_origins": ["*"], "allow_private_network": true}"#,
@@ -195,6 +195,36 @@ const REFUSED: [(&str, &str); 45] = [
         r#"{"allow_origins": ["https://a.example"], "rules": [{"hosts": ["b.example"], "enabled": false, "max_age": 5}]}"#,
         "rules[0].enabled = false: switches CORS off here, so max_age would have no effect",
     ),
+    // Origins trusted beyond what they can be trusted with.
+    (
+        r#"{"allow_origins": ["https://*.github.io"], "allow_credentials": true}"#,
+        r#"allow_origins[0] = "https://*.github.io": matches every site under the public suffix "github.io""#,
+    ),
+    (
+        r#"{"allow_origins": ["http://app.example"], "allow_credentials": true}"#,
+        r#"allow_origins[0] = "http://app.example": is an insecure (http) origin trusted with allow_credentials: true"#,
+    ),
+    // Origins no browser can send.
+    (
+        r#"{"allow_origins": ["file://host"]}"#,
+        r#"allow_origins[0] = "file://host": has the scheme file:, whose pages have opaque origins"#,
+    ),
+    (
+        r#"{"allow_origins": ["https://example.123"]}"#,
+        r#"allow_origins[0] = "https://example.123": ends in the number "123""#,
+    ),
+    (
+        r#"{"allow_origins": ["http://127.0.0.1."]}"#,
+        r#"allow_origins[0] = "http://127.0.0.1.": is an IPv4 address with a trailing dot"#,
+    ),
+    (
+        r#"{"allow_origins": ["https://xn--abc-.example"]}"#,
+        r#"allow_origins[0] = "https://xn--abc-.example": has the label "xn--abc-", which is not valid IDNA"#,
+    ),
+    (
+        r#"{"allow_origins": ["https://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example"]}"#,
+        "has a label of 64 bytes",
+    ),
 ];
 
 fn one_listener(config: &str, upstream_port: u16) -> Value {
@@ -254,6 +284,44 @@ fn one_record_per_error(records: &[String]) -> Result<(), String> {
         return Err(format!("no summary record {summary:?}"));
     }
     Ok(())
+}
+
+/// Warnings: the configuration is accepted and Envoy serves, and each
+/// warning is its own log record at warning level, naming field and value.
+#[test]
+fn warnings_are_logged_one_record_each() {
+    let config =
+        r#"{"allow_origins": ["https://app.example.com", "null"], "expose_headers": ["origin"]}"#;
+    let upstream = Upstream::start();
+    let envoy = Envoy::start(&one_listener(config, upstream.port))
+        .unwrap_or_else(|log| panic!("Envoy did not start:\n{log}"));
+    let form = Form::current();
+    let records: Vec<String> = envoy
+        .log()
+        .lines()
+        .filter_map(|line| form.log_message(line, "warning"))
+        .collect();
+    // The module logs them once; the plugin once per Wasm VM (Envoy's main
+    // thread's and each worker's), each time the whole set.
+    let sets = records.chunks(2).collect::<Vec<_>>();
+    let vms = match form {
+        Form::Module => 1,
+        Form::Wasm => sets.len().max(1),
+    };
+    assert_eq!(sets.len(), vms, "{records:#?}");
+    for set in sets {
+        assert_eq!(
+        set,
+        [
+            r#"configuration warning 1 of 2: allow_origins[1] = "null": allows every sandboxed iframe, data: document and file: page: they all send Origin: null; list it only if you mean all of them"#,
+            "configuration warning 2 of 2: expose_headers[0] = \"origin\": is a request header, which responses do not carry: exposing it has no effect (expose_headers lists response headers)",
+        ],
+        "{}",
+        envoy.log()
+    );
+    }
+    let answer = Request::preflight("/", "https://app.example.com", "GET").send(envoy.port());
+    assert_eq!(answer.status, 204);
 }
 
 /// Several errors at once: each its own log record, with Envoy's prefix, in

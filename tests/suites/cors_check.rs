@@ -82,15 +82,14 @@ fn validate_prints_every_error_with_its_field() {
     assert_eq!((code, err.as_str()), (1, ""));
     assert_eq!(
         out,
-        "invalid configuration: error 1 of 8: allow_origin = [\"*\"]: unknown field; did you mean \"allow_origins\"?\n\
-         invalid configuration: error 2 of 8: allow_origins[0] = \"https://app.example.com/\": ends with a slash; browsers send origins without one, so it would never match\n\
-         invalid configuration: error 3 of 8: allow_origins[1] = \"*\": allows every origin, so the other entries mean nothing; list \"*\" alone\n\
-         invalid configuration: error 4 of 8: max_age = 100000: must be a whole number of seconds from 0 to 86400 (Chromium caps it at 7200)\n\
-         invalid configuration: error 5 of 8: allow_headers[0] = \"*\": is not allowed with allow_credentials: true (at allow_credentials): browsers read \"*\" literally on credentialed requests; list the names\n\
-         invalid configuration: error 6 of 8: allow_origins[1] = \"*\": is not allowed with allow_credentials: true (at allow_credentials): every website could read responses with the user's cookies; list the origins\n\
-         invalid configuration: error 7 of 8: rules[0].hosts[0] = \"https://admin.example.com\": has a scheme; rules match the host only, e.g. api.example.com\n\
-         invalid configuration: error 8 of 8: rules[0].enabled = false: switches CORS off here, so max_age would have no effect; remove them\n\
-         invalid configuration: 8 errors; the configuration is refused\n"
+        "invalid configuration: error 1 of 7: allow_origin = [\"*\"]: unknown field; did you mean \"allow_origins\"?\n\
+         invalid configuration: error 2 of 7: allow_origins[0] = \"https://app.example.com/\": ends with a slash; browsers send origins without one, so it would never match\n\
+         invalid configuration: error 3 of 7: allow_origins[1] = \"*\": allows every origin, so the other entries mean nothing; list \"*\" alone\n\
+         invalid configuration: error 4 of 7: max_age = 100000: must be a whole number of seconds from 0 to 86400 (Chromium caps it at 7200)\n\
+         invalid configuration: error 5 of 7: allow_origins[1] = \"*\": is not allowed with allow_credentials: true (at allow_credentials): every website could read responses with the user's cookies; list the origins\n\
+         invalid configuration: error 6 of 7: rules[0].hosts[0] = \"https://admin.example.com\": has a scheme; rules match the host only, e.g. api.example.com\n\
+         invalid configuration: error 7 of 7: rules[0].enabled = false: switches CORS off here, so max_age would have no effect; remove them\n\
+         invalid configuration: 7 errors; the configuration is refused\n"
     );
 }
 
@@ -211,6 +210,7 @@ fn explain_prints_rule_decision_reason_and_headers() {
              access-control-allow-origin: https://app.example.com\n  \
              access-control-allow-methods: GET, POST, PUT, DELETE\n  \
              access-control-allow-headers: content-type, authorization\n  \
+             access-control-expose-headers: x-request-id\n  \
              access-control-max-age: 600\n  \
              access-control-allow-credentials: true\n  \
              vary: origin, access-control-request-method, access-control-request-headers\n",

@@ -117,6 +117,7 @@ fn allow_all_without_credentials() {
         ("access-control-allow-origin", "*"),
         ("access-control-allow-methods", "*"),
         ("access-control-allow-headers", "*"),
+        ("access-control-expose-headers", "*"),
         ("access-control-max-age", "0"),
     ];
     let pf = |o: &str, m: &str| Request::preflight("/", o, m);
@@ -128,6 +129,60 @@ fn allow_all_without_credentials() {
         case("actual with origin: *, no vary", Request::get("/").header("origin", "https://anyone.example"), 200).cors(&[("access-control-allow-origin", "*"), ("access-control-expose-headers", "*")]),
         case("actual without origin: * too, so caches stay right", Request::get("/"), 200).cors(&[("access-control-allow-origin", "*"), ("access-control-expose-headers", "*")]),
         case("upstream ACAO replaced by *", Request::get("/?set=access-control-allow-origin:https://x.example&set=access-control-allow-credentials:true").header("origin", "https://anyone.example"), 200).cors(&[("access-control-allow-origin", "*"), ("access-control-expose-headers", "*")]),
+    ];
+    run(config, &cases);
+}
+
+/// `*` methods and headers with credentials (jub0bs/cors, Gateway API's
+/// HTTPCORSFilter): a preflight from a listed origin gets the requested method
+/// and headers echoed, never a literal `*`; `authorization` still only by name.
+#[test]
+fn credentialed_star_echoes_method_and_headers() {
+    let config = r#"{"allow_origins": ["https://app.example.com"], "allow_methods": ["*"], "allow_headers": ["*"], "allow_credentials": true}"#;
+    let app = "https://app.example.com";
+    let echo = |method: &str, headers: Option<&str>| {
+        let mut cors = vec![
+            ("access-control-allow-origin", app.to_string()),
+            ("access-control-allow-methods", method.to_string()),
+        ];
+        if let Some(h) = headers {
+            cors.push(("access-control-allow-headers", h.to_string()));
+        }
+        cors.push(("access-control-allow-credentials", "true".to_string()));
+        cors
+    };
+    let pf = |o: &str, m: &str| Request::preflight("/", o, m);
+    let cases = vec![
+        cases_with(
+            echo("PATCH", Some("x-a,x-b")),
+            case(
+                "PATCH with two headers: both echoed",
+                pf(app, "PATCH").header("access-control-request-headers", "x-a,x-b"),
+                204,
+            )
+            .vary(PREFLIGHT_VARY)
+            .local(),
+        ),
+        cases_with(
+            echo("PURGE", None),
+            case("a custom method, no headers", pf(app, "PURGE"), 204)
+                .vary(PREFLIGHT_VARY)
+                .local(),
+        ),
+        case(
+            "authorization is not covered by *",
+            pf(app, "PUT").header("access-control-request-headers", "authorization"),
+            403,
+        )
+        .vary(PREFLIGHT_VARY)
+        .local(),
+        case(
+            "another origin: refused",
+            pf("https://evil.example", "PUT"),
+            403,
+        )
+        .vary(PREFLIGHT_VARY)
+        .local(),
     ];
     run(config, &cases);
 }

@@ -25,6 +25,8 @@ pub fn preflight_ok(origin: &str) -> Vec<(&'static str, String)> {
             "access-control-allow-headers",
             "content-type, authorization, x-api-key".to_string(),
         ),
+        // On the preflight too (Gateway API's conformance expects it).
+        ("access-control-expose-headers", "x-request-id".to_string()),
         ("access-control-max-age", "600".to_string()),
         ("access-control-allow-credentials", "true".to_string()),
     ]

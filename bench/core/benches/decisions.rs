@@ -54,9 +54,9 @@ fn decisions(c: &mut Criterion) {
             let o = black_box(origin);
             let verdict = policy.check_preflight(o, black_box(b"PUT"), Some(black_box(requested)));
             black_box(
-                verdict
-                    .is_ok()
-                    .then(|| response::preflight_allowed(policy, o, false)),
+                verdict.is_ok().then(|| {
+                    response::preflight_allowed(policy, o, false, b"PUT", Some(requested))
+                }),
             )
         })
     });

@@ -32,7 +32,13 @@ fn main() {
                     std::hint::black_box(b"PUT"),
                     Some(std::hint::black_box(b"content-type, authorization")),
                 );
-                std::hint::black_box(response::preflight_allowed(p, o, false));
+                std::hint::black_box(response::preflight_allowed(
+                    p,
+                    o,
+                    false,
+                    b"PUT",
+                    Some(b"content-type, authorization"),
+                ));
                 v.is_ok()
             }
         };

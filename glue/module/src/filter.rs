@@ -19,6 +19,7 @@ use std::sync::Arc;
 pub enum Level {
     Debug = 1,
     Info = 2,
+    Warn = 3,
     Error = 4,
     Critical = 5,
 }
@@ -52,6 +53,9 @@ impl ConfigRef {
         match Plugin::parse(bytes) {
             Ok(plugin) => {
                 log(Level::Info, &format!("{what}{}", plugin.accepted_line()));
+                for record in plugin.warning_records() {
+                    log(Level::Warn, &format!("{what}{record}"));
+                }
                 Some(ConfigRef {
                     plugin: Arc::new(plugin),
                 })

@@ -13,7 +13,7 @@ use cors_core::policy::{Outcome, Policy};
 use cors_core::report::{Answer, Pending};
 use cors_core::response::{self, VARY};
 use cors_core::Plugin;
-use log::{debug, error, info};
+use log::{debug, error, info, warn};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, Bytes, ContextType, MapType, MetricType};
@@ -58,6 +58,9 @@ impl RootContext for CorsRoot {
         match Plugin::parse(&bytes) {
             Ok(plugin) => {
                 info!("{}", plugin.accepted_line());
+                for record in plugin.warning_records() {
+                    warn!("{record}");
+                }
                 // Defining a metric twice returns the same id, so every VM and
                 // every reconfiguration shares the same counters.
                 let counters = cors_core::plugin::counter_names()
@@ -127,15 +130,21 @@ impl CorsHttp {
         Action::Pause
     }
 
-    /// Answers a preflight with the policy's prebuilt 204 or 403.
-    fn reply(
-        &mut self,
-        shared: &Shared,
-        rule: Option<usize>,
-        status: u32,
-        origin: &[u8],
-        private_network: bool,
-    ) -> Action {
+    /// Answers a preflight (`decision`, a `Decision::Reply`) with the
+    /// policy's prebuilt 204 or 403.
+    fn reply(&mut self, shared: &Shared, decision: &Decision) -> Action {
+        let Decision::Reply {
+            status,
+            rule,
+            origin,
+            private_network,
+            method,
+            headers,
+            ..
+        } = *decision
+        else {
+            return Action::Continue;
+        };
         let Some(replies) = shared.plugin.replies(rule) else {
             // Unreachable: every policy `decide` can choose has its replies.
             error!("no local replies for rule {rule:?}");
@@ -146,13 +155,13 @@ impl CorsHttp {
         }
         match shared.buffer.try_borrow_mut() {
             Ok(mut buffer) => {
-                replies.allowed(origin, private_network, &mut buffer);
+                replies.allowed(origin, private_network, method, headers, &mut buffer);
                 self.send(204, &buffer)
             }
             // Unreachable (one request runs at a time), but never worth a panic.
             Err(_) => {
                 let mut buffer = Vec::new();
-                replies.allowed(origin, private_network, &mut buffer);
+                replies.allowed(origin, private_network, method, headers, &mut buffer);
                 self.send(204, &buffer)
             }
         }
@@ -250,13 +259,7 @@ impl HttpContext for CorsHttp {
         }
         match decision {
             Decision::Untouched { .. } | Decision::Forward { .. } => Action::Continue,
-            Decision::Reply {
-                status,
-                rule,
-                origin,
-                private_network,
-                ..
-            } => self.reply(&shared, rule, status, origin, private_network),
+            Decision::Reply { .. } => self.reply(&shared, &decision),
             Decision::Actual { outcome, rule, .. } => {
                 // The origin read for the decision is kept, not copied, for the response.
                 let allowed_origin = headers

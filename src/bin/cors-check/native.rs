@@ -8,8 +8,9 @@ use std::process::ExitCode;
 
 const USAGE: &str = "usage:
   cors-check validate FILE...
-      Checks each plugin configuration in FILE: prints \"ok\", or one line per error
-      (field, value, message) and one with the count.
+      Checks each plugin configuration in FILE: prints \"ok\" (after a line per warning:
+      legal, but almost always a mistake), or one line per error (field, value,
+      message) and one with the count.
   cors-check explain FILE [--origin ORIGIN] [--method METHOD] [--header NAME]...
                           [--host HOST] [--path PATH] [--preflight] [--private-network]
       Prints what the plugin does with one request: the policy that applies, the decision,
@@ -73,7 +74,10 @@ fn validate(files: &[String]) -> Result<ExitCode, String> {
             format!("{file}: {}", found.location)
         };
         let report = match parse(found) {
-            Ok(_) => vec!["ok".to_string()],
+            // Warnings first, then the verdict: accepted.
+            Ok(config) => error::warning_records(&config.warnings)
+                .chain(std::iter::once("ok".to_string()))
+                .collect(),
             Err(records) => {
                 invalid = true;
                 records
