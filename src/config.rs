@@ -157,6 +157,9 @@ fn parse_document(
     })
 }
 
+/// Names as written, each with its path: `(allow_headers[1], "x-a")`.
+type Names = Vec<(String, String)>;
+
 /// A policy's fields as written at one level; each keeps where it was written.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Fields {
@@ -709,24 +712,28 @@ fn check_combinations(
         }
     }
     check_origins_trust(fields, &is_own, credentials, errors, warnings);
-    if is_own(|f| f.headers.is_some()) {
-        for (path, name) in fields.headers.iter().flatten() {
-            if RESPONSE_ONLY.contains(&name.as_str()) {
+    // Names in the wrong list: each allows or exposes nothing.
+    let misplaced: [(bool, &Option<Names>, &[&str], &str); 2] = [
+        (
+            is_own(|f| f.headers.is_some()),
+            &fields.headers,
+            &RESPONSE_ONLY,
+            "is a response header, which browsers never send: allowing it has no effect (allow_headers lists request headers)",
+        ),
+        (
+            is_own(|f| f.expose.is_some()),
+            &fields.expose,
+            &REQUEST_ONLY,
+            "is a request header, which responses do not carry: exposing it has no effect (expose_headers lists response headers)",
+        ),
+    ];
+    for (own, list, wrong, message) in misplaced {
+        for (path, name) in list.iter().flatten().filter(|_| own) {
+            if wrong.contains(&name.as_str()) {
                 warnings.push(ConfigError::new(
                     path.clone(),
                     Some(&Value::from(name.as_str())),
-                    "is a response header, which browsers never send: allowing it has no effect (allow_headers lists request headers)",
-                ));
-            }
-        }
-    }
-    if is_own(|f| f.expose.is_some()) {
-        for (path, name) in fields.expose.iter().flatten() {
-            if REQUEST_ONLY.contains(&name.as_str()) {
-                warnings.push(ConfigError::new(
-                    path.clone(),
-                    Some(&Value::from(name.as_str())),
-                    "is a request header, which responses do not carry: exposing it has no effect (expose_headers lists response headers)",
+                    message,
                 ));
             }
         }

@@ -101,31 +101,26 @@ fn walk(value: &Value, path: &str, found: &mut Vec<Found>, files: &mut Vec<Strin
                 });
                 return;
             }
+            // Istio (pluginConfig) and Envoy Gateway (each wasm[].config) send
+            // the plugin its configuration as this object's JSON text.
+            let name = value["metadata"]["name"].as_str().unwrap_or("(unnamed)");
+            let as_text = |config: Option<&Value>| match config {
+                None | Some(Value::Null) => Ok(String::new()),
+                Some(config) => Ok(config.to_string()),
+            };
             if is_wasm_plugin(value) {
-                let name = value["metadata"]["name"].as_str().unwrap_or("(unnamed)");
-                let json = match value["spec"].get("pluginConfig") {
-                    None | Some(Value::Null) => Ok(String::new()),
-                    // Istio sends pluginConfig to the plugin as this JSON text.
-                    Some(config) => Ok(config.to_string()),
-                };
                 found.push(Found {
                     location: format!("WasmPlugin {name}: spec.pluginConfig"),
-                    json,
+                    json: as_text(value["spec"].get("pluginConfig")),
                 });
                 return;
             }
             if is_extension_policy(value) {
-                let name = value["metadata"]["name"].as_str().unwrap_or("(unnamed)");
                 let wasm = value["spec"]["wasm"].as_array().map(Vec::as_slice);
                 for (i, extension) in wasm.unwrap_or_default().iter().enumerate() {
-                    let json = match extension.get("config") {
-                        None | Some(Value::Null) => Ok(String::new()),
-                        // Envoy Gateway sends config to the plugin as this JSON text.
-                        Some(config) => Ok(config.to_string()),
-                    };
                     found.push(Found {
                         location: format!("EnvoyExtensionPolicy {name}: spec.wasm[{i}].config"),
-                        json,
+                        json: as_text(extension.get("config")),
                     });
                 }
                 return;

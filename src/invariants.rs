@@ -135,7 +135,9 @@ pub fn check_decision(config: &Config, request: &RequestHead<'_>) -> Result<(), 
             format!("{name} carries a byte a header value cannot")
         })?;
         // With credentials browsers read `*` as a name: never sent then.
-        let star = value.split(|&b| b == b',').any(|item| item.trim_ascii() == b"*");
+        let star = value
+            .split(|&b| b == b',')
+            .any(|item| item.trim_ascii() == b"*");
         ensure(!(acac && star), || format!("{name}: * with credentials"))?;
     }
     Ok(())

@@ -123,7 +123,13 @@ fn preflight_decisions_allocate_nothing() {
             let verdict = policy.check_preflight(origin, method, headers);
             match verdict {
                 Ok(()) => {
-                    std::hint::black_box(response::preflight_allowed(policy, origin, true, b"PUT", Some(b"x-a")));
+                    std::hint::black_box(response::preflight_allowed(
+                        policy,
+                        origin,
+                        true,
+                        b"PUT",
+                        Some(b"x-a"),
+                    ));
                 }
                 Err(_) => {
                     std::hint::black_box(response::preflight_rejected(policy));
