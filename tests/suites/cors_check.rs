@@ -68,6 +68,27 @@ fn validate_good_files() {
     );
 }
 
+/// An accepted configuration with warnings: one line each (field, value,
+/// message), then "ok", exit 0: the same records Envoy logs at warning level.
+#[test]
+fn validate_prints_each_warning_then_ok() {
+    let scratch = Scratch::new("check");
+    let json = write(
+        &scratch,
+        "cors.json",
+        r#"{"allow_origins": ["https://*.github.io", "null"], "allow_headers": ["access-control-allow-origin"], "max_age": 600.0}"#,
+    );
+    let (code, out, err) = run(&["validate", &json]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert_eq!(
+        out,
+        "configuration warning 1 of 3: allow_origins[0] = \"https://*.github.io\": matches every site under the public suffix \"github.io\", where anyone can register a name and call this service; list the sites you mean\n\
+         configuration warning 2 of 3: allow_origins[1] = \"null\": allows every sandboxed iframe, data: document and file: page: they all send Origin: null; list it only if you mean all of them\n\
+         configuration warning 3 of 3: allow_headers[0] = \"access-control-allow-origin\": is a response header, which browsers never send: allowing it has no effect (allow_headers lists request headers)\n\
+         ok\n"
+    );
+}
+
 #[test]
 fn validate_prints_every_error_with_its_field() {
     let scratch = Scratch::new("check");
