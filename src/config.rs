@@ -3,6 +3,7 @@
 
 use crate::error::{ConfigError, ConfigErrors};
 use crate::host_checks;
+use crate::origin;
 use crate::origin_pattern::{parse_pattern, Matcher, OriginPattern, OriginSet, PROBE_ORIGIN};
 use crate::policy::{Mode, Policy, PolicySpec, Unmatched};
 use crate::rule::{HostPattern, Rule};
@@ -808,13 +809,12 @@ fn public_suffix_wildcard(pattern: &OriginPattern) -> Option<String> {
 
 /// Whether an entry allows an `http` origin other than loopback.
 fn is_insecure(pattern: &OriginPattern) -> bool {
+    // The host of an `http://` value (bracketed for IPv6), split from its
+    // port as origins are; what does not split is no loopback host.
     let http_host = |text: &str| -> Option<String> {
         let rest = text.strip_prefix("http://")?;
-        Some(
-            rest.rsplit_once(':')
-                .map_or(rest, |(host, _)| host)
-                .to_string(),
-        )
+        let host = origin::split_host_port(rest.as_bytes()).map_or(&b""[..], |(host, _)| host);
+        Some(String::from_utf8_lossy(host).into_owned())
     };
     match pattern {
         OriginPattern::Exact(text) => {

@@ -374,7 +374,7 @@ fn acceptances() {
         r#"{"allow_origins": ["https://a.com"], "allow_methods": ["*"], "allow_headers": ["*"], "allow_credentials": true}"#,
         r#"{"allow_origins": ["https://a.com"], "allow_headers": ["*", "authorization"], "allow_credentials": true}"#,
         // Loopback is potentially trustworthy over http.
-        r#"{"allow_origins": ["http://localhost:*", "http://127.0.0.1:8080", "http://[::1]:3000", "http://app.localhost", "http://*.app.localhost"], "allow_credentials": true}"#,
+        r#"{"allow_origins": ["http://localhost:*", "http://127.0.0.1:8080", "http://[::1]:3000", "http://[::1]", "http://app.localhost", "http://*.app.localhost"], "allow_credentials": true}"#,
         // The loud opt-in, at the top level or in a rule.
         r#"{"allow_origins": ["http://app.example.com"], "allow_credentials": true, "dangerously_allow_insecure_origins_with_credentials": true}"#,
         r#"{"allow_origins": ["https://a.com"], "rules": [{"hosts": ["intranet"], "allow_origins": ["http://intranet"], "allow_credentials": true, "dangerously_allow_insecure_origins_with_credentials": true}]}"#,
