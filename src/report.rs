@@ -7,6 +7,7 @@
 use crate::config::Config;
 use crate::decision::{Decision, Header, RequestHeaders};
 use crate::policy::{Policy, Reason, Unmatched};
+use crate::response::{ALLOW_CREDENTIALS, ALLOW_HEADERS, ALLOW_METHODS, ALLOW_ORIGIN};
 use crate::shown::shown;
 use crate::token::is_safelisted_method;
 use std::fmt;
@@ -30,6 +31,57 @@ pub struct Answer<'a> {
     pub allow_credentials: Option<&'a [u8]>,
     pub allow_methods: Option<&'a [u8]>,
     pub allow_headers: Option<&'a [u8]>,
+}
+
+/// The response headers the comparison reads, as a glue collects them from
+/// the host: copied (a host's views do not outlive its call), first line of
+/// each name kept. Report mode only.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AnswerRead {
+    /// Indexed like `AnswerRead::NAMES`.
+    values: [Option<Vec<u8>>; 5],
+}
+
+impl AnswerRead {
+    /// The names to read, lowercase as Envoy keeps them.
+    pub const NAMES: [&'static str; 5] = [
+        ":status",
+        ALLOW_ORIGIN,
+        ALLOW_CREDENTIALS,
+        ALLOW_METHODS,
+        ALLOW_HEADERS,
+    ];
+
+    /// Keeps `value` if `name` is one of `NAMES` not seen yet.
+    pub fn set(&mut self, name: &[u8], value: &[u8]) {
+        let slot = Self::NAMES
+            .iter()
+            .position(|n| n.as_bytes() == name)
+            .and_then(|i| self.values.get_mut(i));
+        if let Some(slot) = slot {
+            slot.get_or_insert_with(|| value.to_vec());
+        }
+    }
+
+    pub fn answer(&self) -> Answer<'_> {
+        let [status, allow_origin, allow_credentials, allow_methods, allow_headers] = &self.values;
+        Answer {
+            status: status.as_deref(),
+            allow_origin: allow_origin.as_deref(),
+            allow_credentials: allow_credentials.as_deref(),
+            allow_methods: allow_methods.as_deref(),
+            allow_headers: allow_headers.as_deref(),
+        }
+    }
+}
+
+/// What comparing one response gives a glue: the comparison counters to
+/// increment (indexes into `COMPARISON_METRICS`), and the debug line of a
+/// disagreement when one was asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compared {
+    pub counters: [Option<usize>; 2],
+    pub line: Option<String>,
 }
 
 /// The side that let a request through when the other did not.
@@ -258,24 +310,20 @@ impl Pending {
         }
     }
 
-    /// The plugin's decision against the other layer's answer (`None` if the
-    /// policy is gone, which a configuration never allows).
-    pub fn compare(&self, config: &Config, other: &Answer) -> Option<Verdict> {
+    /// The plugin's decision against the other layer's answer, and with
+    /// `debug` the line of a disagreement (`None` if the policy is gone, which
+    /// a configuration never allows).
+    pub fn compare(&self, config: &Config, read: &AnswerRead, debug: bool) -> Option<Compared> {
         let policy = config.policy_at(self.rule)?;
-        Some(compare(policy, &self.asked(), other))
-    }
-
-    /// The debug line of a disagreement; `None` for an agreement.
-    pub fn line(&self, config: &Config, verdict: Verdict, other: &Answer) -> Option<String> {
-        let policy = config.policy_at(self.rule)?;
-        disagreement_line(
-            verdict,
-            policy,
-            &self.asked(),
-            &self.method,
-            &self.path,
-            other,
-        )
+        let (asked, other) = (self.asked(), read.answer());
+        let verdict = compare(policy, &asked, &other);
+        let line = debug
+            .then(|| disagreement_line(verdict, policy, &asked, &self.method, &self.path, &other))
+            .flatten();
+        Some(Compared {
+            counters: verdict.counters(),
+            line,
+        })
     }
 }
 
@@ -429,6 +477,30 @@ mod tests {
         for (i, (asked, other, want)) in cases.iter().enumerate() {
             assert_eq!(compare(&config.default, asked, other), *want, "case {i}: {asked:?} {other:?}");
         }
+    }
+
+    #[test]
+    fn answers_read_keep_the_first_line_of_the_names_compared() {
+        let mut read = AnswerRead::default();
+        for (name, value) in [
+            (":status", "204"),
+            ("access-control-allow-origin", "https://a.example"),
+            ("access-control-allow-origin", "https://b.example"),
+            ("access-control-allow-methods", "PUT"),
+            ("x-other", "x"),
+        ] {
+            read.set(name.as_bytes(), value.as_bytes());
+        }
+        assert_eq!(
+            read.answer(),
+            Answer {
+                status: Some(b"204"),
+                allow_origin: Some(b"https://a.example"),
+                allow_credentials: None,
+                allow_methods: Some(b"PUT"),
+                allow_headers: None,
+            }
+        );
     }
 
     #[test]

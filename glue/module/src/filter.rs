@@ -7,8 +7,7 @@
 use crate::ffi::{self, EnvoyConfig, Stream};
 use cors_core::decision::{Decision, Header, RequestHead, RequestHeaders};
 use cors_core::plugin::{counter_names, debug_line, report_line, Counter, COUNTERS};
-use cors_core::policy::Policy;
-use cors_core::report::{Answer, Pending};
+use cors_core::report::{AnswerRead, Pending};
 use cors_core::response::{self, MANAGED, VARY};
 use cors_core::Plugin;
 use std::cell::OnceCell;
@@ -217,10 +216,11 @@ impl Filter {
         }
         let headers = Headers::new(stream);
         let decision = self.plugin.decide(&headers);
-        if let Some(counter) = Counter::of(&decision) {
+        let counter = Counter::of(&decision);
+        if let Some(counter) = counter {
             self.count(stream, counter);
         }
-        if decision.policy().is_some_and(Policy::reports) {
+        if matches!(counter, Some(Counter::Reported(_))) {
             // Report mode: say what the plugin would do, do nothing.
             if ffi::log_enabled(Level::Debug) {
                 if let Some(line) = report_line(&decision, &headers) {
@@ -271,37 +271,17 @@ impl Filter {
     /// Report mode: the other layer's answer (this response, read, never
     /// changed) against the plugin's decision, counted; a disagreement logged.
     fn compare(&self, stream: &Stream, pending: &Pending) {
-        // Copied: the views cannot outlive the visit (report mode only).
-        let mut seen: [Option<Vec<u8>>; 5] = Default::default();
-        stream.visit_response_headers(|name, value| {
-            let i = match name {
-                b":status" => 0,
-                b"access-control-allow-origin" => 1,
-                b"access-control-allow-credentials" => 2,
-                b"access-control-allow-methods" => 3,
-                b"access-control-allow-headers" => 4,
-                _ => return,
-            };
-            seen[i].get_or_insert_with(|| value.to_vec());
-        });
-        let [status, allow_origin, allow_credentials, allow_methods, allow_headers] = &seen;
-        let other = Answer {
-            status: status.as_deref(),
-            allow_origin: allow_origin.as_deref(),
-            allow_credentials: allow_credentials.as_deref(),
-            allow_methods: allow_methods.as_deref(),
-            allow_headers: allow_headers.as_deref(),
-        };
-        let Some(verdict) = pending.compare(&self.plugin.config, &other) else {
+        let mut read = AnswerRead::default();
+        stream.visit_response_headers(|name, value| read.set(name, value));
+        let debug = ffi::log_enabled(Level::Debug);
+        let Some(compared) = pending.compare(&self.plugin.config, &read, debug) else {
             return;
         };
-        for i in verdict.counters().into_iter().flatten() {
+        for i in compared.counters.into_iter().flatten() {
             self.count(stream, Counter::Compared(i));
         }
-        if ffi::log_enabled(Level::Debug) {
-            if let Some(line) = pending.line(&self.plugin.config, verdict, &other) {
-                log(Level::Debug, &line);
-            }
+        if let Some(line) = compared.line {
+            log(Level::Debug, &line);
         }
     }
 

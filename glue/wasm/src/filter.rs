@@ -9,8 +9,8 @@
 
 use cors_core::decision::{Decision, Header, RequestHeaders};
 use cors_core::plugin::{debug_line, report_line, Counter, COUNTERS};
-use cors_core::policy::{Outcome, Policy};
-use cors_core::report::{Answer, Pending};
+use cors_core::policy::Outcome;
+use cors_core::report::{AnswerRead, Pending};
 use cors_core::response::{self, VARY};
 use cors_core::Plugin;
 use log::{debug, error, info, warn};
@@ -175,31 +175,21 @@ impl CorsHttp {
         let Some(shared) = self.shared.as_ref() else {
             return;
         };
-        let read = |name| self.get_http_response_header_bytes(name);
-        let (status, allow_origin, allow_credentials, allow_methods, allow_headers) = (
-            read(":status"),
-            read(response::ALLOW_ORIGIN),
-            read(response::ALLOW_CREDENTIALS),
-            read(response::ALLOW_METHODS),
-            read(response::ALLOW_HEADERS),
-        );
-        let other = Answer {
-            status: status.as_deref(),
-            allow_origin: allow_origin.as_deref(),
-            allow_credentials: allow_credentials.as_deref(),
-            allow_methods: allow_methods.as_deref(),
-            allow_headers: allow_headers.as_deref(),
-        };
-        let Some(verdict) = pending.compare(&shared.plugin.config, &other) else {
+        let mut read = AnswerRead::default();
+        for name in AnswerRead::NAMES {
+            if let Some(value) = self.get_http_response_header_bytes(name) {
+                read.set(name.as_bytes(), &value);
+            }
+        }
+        let debug = log::log_enabled!(log::Level::Debug);
+        let Some(compared) = pending.compare(&shared.plugin.config, &read, debug) else {
             return;
         };
-        for i in verdict.counters().into_iter().flatten() {
+        for i in compared.counters.into_iter().flatten() {
             shared.count(Counter::Compared(i));
         }
-        if log::log_enabled!(log::Level::Debug) {
-            if let Some(line) = pending.line(&shared.plugin.config, verdict, &other) {
-                debug!("{line}");
-            }
+        if let Some(line) = compared.line {
+            debug!("{line}");
         }
     }
 }
@@ -239,10 +229,11 @@ impl HttpContext for CorsHttp {
         };
         let mut headers = HostHeaders::default();
         let decision = shared.plugin.decide(&&headers);
-        if let Some(counter) = Counter::of(&decision) {
+        let counter = Counter::of(&decision);
+        if let Some(counter) = counter {
             shared.count(counter);
         }
-        if decision.policy().is_some_and(Policy::reports) {
+        if matches!(counter, Some(Counter::Reported(_))) {
             // Report mode: say what the plugin would do, do nothing.
             if log::log_enabled!(log::Level::Debug) {
                 if let Some(line) = report_line(&decision, &&headers) {
