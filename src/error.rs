@@ -63,25 +63,29 @@ impl ConfigErrors {
 /// field, the value and the message together), then one summary with the count.
 pub fn records<E: fmt::Display>(errors: &[E]) -> impl Iterator<Item = String> + '_ {
     let n = errors.len();
-    let each = errors
-        .iter()
-        .enumerate()
-        .map(move |(i, error)| format!("invalid configuration: error {} of {n}: {error}", i + 1));
     let summary = format!(
         "invalid configuration: {n} error{}; the configuration is refused",
         if n == 1 { "" } else { "s" }
     );
-    each.chain(std::iter::once(summary))
+    numbered(errors, "invalid configuration: error").chain(std::iter::once(summary))
 }
 
 /// The log records of an accepted configuration's warnings: one per warning,
 /// whole on its own like an error's.
 pub fn warning_records(warnings: &[ConfigError]) -> impl Iterator<Item = String> + '_ {
-    let n = warnings.len();
-    warnings
+    numbered(warnings, "configuration warning")
+}
+
+/// `{what} i of n: {item}`, one per item.
+fn numbered<'a, E: fmt::Display>(
+    items: &'a [E],
+    what: &'static str,
+) -> impl Iterator<Item = String> + 'a {
+    let n = items.len();
+    items
         .iter()
         .enumerate()
-        .map(move |(i, warning)| format!("configuration warning {} of {n}: {warning}", i + 1))
+        .map(move |(i, item)| format!("{what} {} of {n}: {item}", i + 1))
 }
 
 /// The records, one per line.
