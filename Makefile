@@ -29,7 +29,7 @@ ENVOY_VENV    := .venv/envoy-$(ENVOY_VERSION)
 ENVOY         ?= $(CURDIR)/$(ENVOY_VENV)/bin/envoy
 PYTHON        ?= python3
 
-.PHONY: run-tls help packages-run packages-test packages-bench build envoy run build-wasm build-module build-module-faulty run-native test test-unit test-e2e test-matrix test-browser test-ops image lint clean bench bench-core bench-envoy bench-fixture test-bench
+.PHONY: run-tls help packages-run packages-test packages-bench build envoy run build-wasm build-module build-module-faulty run-native test test-unit test-e2e test-matrix test-browser test-ops image lint public-suffix-list clean bench bench-core bench-envoy bench-fixture test-bench
 
 ## help: this list: each target and what it does
 help:
@@ -187,6 +187,13 @@ lint:
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p cors-module --features fault-injection -- -D warnings
 	cargo clippy --target $(WASM_TARGET) -p cors-wasm -- -D warnings
+
+## public-suffix-list: src/public_suffix_list.txt from PSL_FILE, a public_suffix_list.dat (PSL_SOURCE: where it came from)
+## Download the current list from publicsuffix.org (or take Debian's publicsuffix package's), then commit the result.
+public-suffix-list:
+	@test -n "$(PSL_FILE)" || { echo "usage: make public-suffix-list PSL_FILE=path/to/public_suffix_list.dat [PSL_SOURCE='where, when']"; exit 1; }
+	python3 scripts/public-suffix-list.py "$(PSL_FILE)" "$(or $(PSL_SOURCE),$(PSL_FILE))" > src/public_suffix_list.txt.new
+	mv src/public_suffix_list.txt.new src/public_suffix_list.txt
 
 clean:
 	rm -rf target dist .venv fuzz/target bench/empty-filter/target bench/empty-module/target bench/core/target

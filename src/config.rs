@@ -6,6 +6,7 @@ use crate::host_checks;
 use crate::origin;
 use crate::origin_pattern::{parse_pattern, Matcher, OriginPattern, OriginSet, PROBE_ORIGIN};
 use crate::policy::{Mode, Policy, PolicySpec, Unmatched};
+use crate::public_suffix;
 use crate::rule::{HostPattern, Rule};
 use crate::token::{
     is_forbidden_method, is_forbidden_request_header, is_forbidden_response_header, is_token,
@@ -804,7 +805,7 @@ fn public_suffix_wildcard(pattern: &OriginPattern) -> Option<String> {
         }
         _ => return None,
     };
-    host_checks::is_public_suffix(&base).then_some(base)
+    public_suffix::is_public_suffix(&base).then_some(base)
 }
 
 /// Whether an entry allows an `http` origin other than loopback.

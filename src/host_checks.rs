@@ -1,6 +1,6 @@
-//! Hosts no browser can send in `Origin`, and hosts anyone can register names
-//! under: configuration-time checks of the hosts in `allow_origins` (a
-//! request's origin never goes through them; it simply matches nothing).
+//! Hosts no browser can send in `Origin`, and loopback hosts: configuration-time
+//! checks of the hosts in `allow_origins` (a request's origin never goes
+//! through them; it simply matches nothing). Public suffixes: `public_suffix.rs`.
 
 /// Schemes whose URLs have opaque origins: browsers send `Origin: null` for
 /// them, never `scheme://...`.
@@ -176,15 +176,6 @@ fn adapt(delta: u32, length: u32, first: bool) -> u32 {
     k + (BASE - TMIN + 1) * delta / (delta + SKEW)
 }
 
-/// Whether `domain` (lowercase, no trailing dot) is itself a public suffix in
-/// the Public Suffix List, ICANN or private section (`co.uk`, `github.io`,
-/// `vercel.app`): anyone can register a name directly under it.
-pub fn is_public_suffix(domain: &str) -> bool {
-    let domain = domain.strip_suffix('.').unwrap_or(domain);
-    psl::suffix(domain.as_bytes())
-        .is_some_and(|s| s.is_known() && s.as_bytes() == domain.as_bytes())
-}
-
 /// Hosts browsers treat as potentially trustworthy over plain http: the
 /// loopback names and addresses.
 pub fn is_loopback(host: &str) -> bool {
@@ -258,12 +249,7 @@ mod tests {
 
     #[test]
     #[rustfmt::skip]
-    fn public_suffixes_and_loopback() {
-        for (domain, suffix) in [("github.io", true), ("co.uk", true), ("vercel.app", true), ("herokuapp.com", true),
-                                 ("com", true), ("example.com", false), ("shop.github.io", false), ("example.co.uk", false),
-                                 ("localhost", false), ("example.test", false)] {
-            assert_eq!(is_public_suffix(domain), suffix, "{domain}");
-        }
+    fn loopback() {
         for (host, loopback) in [("localhost", true), ("app.localhost", true), ("127.0.0.1", true), ("127.255.0.9", true),
                                  ("[::1]", true), ("128.0.0.1", false), ("localhost.example", false), ("example.com", false)] {
             assert_eq!(is_loopback(host), loopback, "{host}");

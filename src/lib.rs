@@ -14,6 +14,7 @@ pub mod origin;
 pub mod origin_pattern;
 pub mod plugin;
 pub mod policy;
+pub mod public_suffix;
 pub mod report;
 pub mod response;
 pub mod rule;
