@@ -26,13 +26,20 @@ fn rules() -> &'static str {
 /// Whether `rule` is a line of the sorted rules: bisection over the text,
 /// each step reading the line around the middle byte.
 fn listed(rule: &str) -> bool {
-    let rules = rules();
+    // Bytes, not str: no index can fall inside a character, so nothing here
+    // can panic whatever the list holds.
+    let (rules, rule) = (rules().as_bytes(), rule.as_bytes());
+    let newline = |b: &u8| *b == b'\n';
     let (mut low, mut high) = (0, rules.len());
     while low < high {
         let middle = low + (high - low) / 2;
-        let start = rules[..middle].rfind('\n').map_or(0, |at| at + 1);
+        let start = rules[..middle]
+            .iter()
+            .rposition(newline)
+            .map_or(0, |at| at + 1);
         let end = rules[start..]
-            .find('\n')
+            .iter()
+            .position(newline)
             .map_or(rules.len(), |at| start + at);
         match rules[start..end].cmp(rule) {
             std::cmp::Ordering::Less => low = end + 1,
