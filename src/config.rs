@@ -1,12 +1,14 @@
 //! The plugin's JSON configuration: parsed, validated with every error
 //! reported at once, and compiled into policies.
 
+use crate::decision::Header;
 use crate::error::{ConfigError, ConfigErrors};
 use crate::host_checks;
 use crate::origin;
 use crate::origin_pattern::{parse_pattern, Matcher, OriginPattern, OriginSet, PROBE_ORIGIN};
 use crate::policy::{Mode, Policy, PolicySpec, Unmatched};
 use crate::public_suffix;
+use crate::response::MANAGED;
 use crate::rule::{HostPattern, Rule};
 use crate::token::{
     is_forbidden_method, is_forbidden_request_header, is_forbidden_response_header, is_token,
@@ -639,24 +641,14 @@ fn read_hosts(
     hosts
 }
 
-/// Checks that need several fields. `own`: the rule's own fields when checking
-/// a rule, so a problem inherited whole from the top level is reported once.
-/// Response-header names a browser never sends: in `allow_headers` they allow nothing.
-const RESPONSE_ONLY: [&str; 7] = [
-    "access-control-allow-origin",
-    "access-control-allow-credentials",
-    "access-control-allow-methods",
-    "access-control-allow-headers",
-    "access-control-allow-private-network",
-    "access-control-expose-headers",
-    "access-control-max-age",
-];
-/// Request-header names a response never carries: in `expose_headers` they expose nothing.
+/// Request-header names a response never carries: in `expose_headers` they
+/// expose nothing. (Response-header names a browser never sends, which allow
+/// nothing in `allow_headers`, are the ones the filter writes: `MANAGED`.)
 const REQUEST_ONLY: [&str; 4] = [
-    "origin",
-    "access-control-request-method",
-    "access-control-request-headers",
-    "access-control-request-private-network",
+    Header::Origin.name(),
+    Header::RequestMethod.name(),
+    Header::RequestHeaders.name(),
+    Header::PrivateNetwork.name(),
 ];
 
 /// Checks what depends on several fields of one policy (`fields`, merged);
@@ -719,7 +711,7 @@ fn check_combinations(
         (
             is_own(|f| f.headers.is_some()),
             &fields.headers,
-            &RESPONSE_ONLY,
+            &MANAGED,
             "is a response header, which browsers never send: allowing it has no effect (allow_headers lists request headers)",
         ),
         (
