@@ -56,7 +56,7 @@ pub fn unsendable(scheme: &str, host: &str) -> Option<String> {
         return Some(format!(
             "has a label of {} bytes ({}…); labels have at most {MAX_LABEL}, so it would never match",
             label.len(),
-            &label[..16]
+            label.chars().take(16).collect::<String>()
         ));
     }
     if let Some(label) = labels
