@@ -166,9 +166,7 @@ impl CorsHttp {
             }
         }
     }
-}
 
-impl CorsHttp {
     /// Report mode: the other layer's answer (this response, read, never
     /// changed) against the plugin's decision, counted; a disagreement logged.
     fn compare(&self, pending: &Pending) {
