@@ -151,10 +151,13 @@ test-matrix:
 	  $(MAKE) --no-print-directory test-e2e ENVOY_VERSION=$$version; \
 	done
 
-## test-browser: headless Chromium runs fetch() against the filter, over HTTP/1.1 and HTTPS with HTTP/2
+## test-browser: headless Chromium, Firefox and WebKit run fetch() against the filter, over HTTP/1.1 and HTTPS with HTTP/2
 test-browser: packages-test build envoy
-	@command -v $${CHROMIUM:-chromium} >/dev/null && command -v $${CHROMEDRIVER:-chromedriver} >/dev/null || { \
-	  echo "test-browser needs Chromium and chromedriver: apt-get install chromium chromium-driver" >&2; exit 1; }
+	@command -v $${CHROMIUM:-chromium} >/dev/null && command -v $${CHROMEDRIVER:-chromedriver} >/dev/null \
+	  && { command -v $${FIREFOX:-firefox-esr} || command -v firefox; } >/dev/null \
+	  && command -v $${WEBKIT_WEBDRIVER:-WebKitWebDriver} >/dev/null && command -v Xvfb >/dev/null || { \
+	  echo "test-browser needs Chromium, chromedriver, Firefox, WebKitWebDriver and Xvfb:" \
+	    "apt-get install chromium chromium-driver firefox-esr webkit2gtk-driver xvfb" >&2; exit 1; }
 	$(call each-form,cargo test --test suites -- browser:: --show-output)
 
 ## test-ops: what operators use: the examples, the JSON Schema, cors-check, stats and logs

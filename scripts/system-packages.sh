@@ -3,7 +3,8 @@
 # whose command is missing:
 #   run    the demo (make run): Python's venv module, for the pinned Envoy's venv
 #   tls    the TLS demo (make run-tls): the above and openssl, for its certificate
-#   test   make test: the above, Chromium and chromedriver (browser suite), Buildah,
+#   test   make test: the above, Chromium and chromedriver, Firefox ESR, WebKitGTK's
+#          WebKitWebDriver (with its MiniBrowser) and Xvfb (browser suite), Buildah,
 #          Podman and runc (image and compose suites), wrk (soak), a C++ compiler
 #          (cargo fuzz builds libFuzzer), openssl (the TLS suites' certificate), curl
 #          (the HTTP/2 client)
@@ -42,6 +43,14 @@ case "$group" in
       need chromium has "${CHROMIUM:-chromium}"
       need chromium-driver has "${CHROMEDRIVER:-chromedriver}"
     fi
+    # Debian's Firefox ESR; Ubuntu has no ESR package, its firefox runs the suite too.
+    if ((ubuntu)); then
+      need firefox has "${FIREFOX:-firefox}"
+    else
+      need firefox-esr has "${FIREFOX:-firefox-esr}"
+    fi
+    need webkit2gtk-driver has "${WEBKIT_WEBDRIVER:-WebKitWebDriver}"
+    need xvfb has Xvfb # MiniBrowser is a GTK program: it needs a display
     need buildah has buildah
     need podman has podman
     need runc has runc # podman's runtime here: crun fails on some kernels

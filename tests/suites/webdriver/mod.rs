@@ -1,117 +1,109 @@
-//! A small WebDriver client (the W3C protocol over HTTP/1.1, std only) that
-//! drives Debian's headless Chromium through chromedriver. The browser suite
-//! needs five commands: new session, navigate, execute an async script, read
-//! the console log, end the session; a full async client stack would cost more
+//! Drives the three browser engines the browser suite runs in, std only:
+//! the W3C WebDriver protocol over HTTP/1.1 for Chromium (chromedriver) and
+//! WebKit (WebKitWebDriver with WebKitGTK's MiniBrowser), and WebDriver BiDi
+//! over a WebSocket for Firefox, which speaks it itself (`firefox.rs`).
+//! `engines.rs` starts each one and gives the suite one interface. The suite
+//! needs a handful of commands; a full async client stack would cost more
 //! than it saves.
+
+mod engines;
+mod firefox;
+mod websocket;
+
+pub use engines::{Browser, Engine};
 
 use crate::common::http::{parse_response, read_framed};
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::net::TcpStream;
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
-pub const INSTALL_HINT: &str = "apt-get install chromium chromium-driver";
+/// A process started in a process group of its own, so that dropping it
+/// stops everything it started (a browser's helper processes).
+pub struct ProcessGroup(pub Child);
 
-/// Chromium flags that work headless in a container as root, with nothing
-/// phoning home during the tests.
-const CHROMIUM_ARGS: &[&str] = &[
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-];
-
-/// `CHROMIUM`/`CHROMEDRIVER` override the binaries; by default both come from
-/// `PATH`. A missing one fails the suite, naming the install command.
-pub fn binaries() -> (PathBuf, PathBuf) {
-    let find = |var: &str, names: &[&str]| -> Option<PathBuf> {
-        if let Some(path) = std::env::var_os(var).filter(|p| !p.is_empty()) {
-            return Some(PathBuf::from(path)).filter(|p| p.is_file());
-        }
-        let path = std::env::var_os("PATH")?;
-        std::env::split_paths(&path)
-            .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
-            .find(|candidate| candidate.is_file())
-    };
-    let chromium = find("CHROMIUM", &["chromium", "chromium-browser"]);
-    let driver = find("CHROMEDRIVER", &["chromedriver"]);
-    match (chromium, driver) {
-        (Some(c), Some(d)) => (c, d),
-        (c, d) => panic!(
-            "the browser suite needs Chromium and chromedriver (found chromium: {c:?}, chromedriver: {d:?}).\n\
-             Install them with: {INSTALL_HINT}\n\
-             (or set CHROMIUM=/path/to/chromium CHROMEDRIVER=/path/to/chromedriver)"
-        ),
+/// Puts `command`'s process in a new process group, and makes it die if the
+/// test process does.
+pub fn own_process_group(command: &mut Command) {
+    // SAFETY: setpgid and prctl are async-signal-safe; they only change the
+    // child's own process group and death signal.
+    unsafe {
+        command.pre_exec(|| {
+            libc::setpgid(0, 0);
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
     }
 }
 
-/// A running chromedriver, on a port it picked itself (`--port=0`). Dropping
-/// it ends the session's browser and kills chromedriver's process group.
+impl Drop for ProcessGroup {
+    /// SIGTERM first (Xvfb then removes its lock file and socket), for at most
+    /// 3 s, then SIGKILL to whatever of the group is left.
+    fn drop(&mut self) {
+        let pgid = self.0.id() as i32;
+        // SAFETY: kill only sends a signal, to the group this value started.
+        unsafe {
+            libc::kill(-pgid, libc::SIGTERM);
+        }
+        for _ in 0..30 {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        // SAFETY: as above; the group's id stays reserved while a member lives.
+        unsafe {
+            libc::kill(-pgid, libc::SIGKILL);
+        }
+        let _ = self.0.wait();
+    }
+}
+
+/// A free loopback port, for a driver that cannot pick its own.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("no free loopback port: {e}"))
+}
+
+/// A running W3C WebDriver endpoint (chromedriver, WebKitWebDriver) on a
+/// loopback port. Dropping it kills its process group: the driver and every
+/// browser process it started.
 pub struct Driver {
-    child: Child,
+    _process: ProcessGroup,
     port: u16,
 }
 
 impl Driver {
-    pub fn start(chromedriver: &Path) -> Driver {
-        let mut command = Command::new(chromedriver);
+    /// Runs `command`, which must make the driver listen on `port`, and
+    /// waits (at most 30 s) until it answers `/status`.
+    pub fn start(mut command: Command, port: u16) -> Driver {
         command
-            .arg("--port=0")
             .stdin(Stdio::null())
-            .stdout(Stdio::piped())
+            .stdout(Stdio::null())
             .stderr(Stdio::null());
-        // Its own process group, so Drop can stop chromedriver and every
-        // Chromium process it started; and it dies if the test process does.
-        unsafe {
-            command.pre_exec(|| {
-                libc::setpgid(0, 0);
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            });
-        }
-        let mut child = command
+        own_process_group(&mut command);
+        let program = command.get_program().to_string_lossy().to_string();
+        let child = command
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot run {}: {e}", chromedriver.display()));
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        // chromedriver prints "ChromeDriver was started successfully on port N."
-        std::thread::spawn(move || {
-            let mut seen = String::new();
-            // Reads to the end: a closed pipe would break chromedriver's own logging.
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if seen.len() < 4096 {
-                    seen.push_str(&line);
-                    seen.push('\n');
-                }
-                let port = line
-                    .split("on port ")
-                    .nth(1)
-                    .and_then(|rest| rest.trim_end_matches('.').trim().parse::<u16>().ok());
-                if let Some(port) = port.filter(|p| *p != 0) {
-                    let _ = tx.send(Ok(port));
-                }
-            }
-            let _ = tx.send(Err(seen));
-        });
-        let port = match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(Ok(port)) => port,
-            other => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("chromedriver did not report its port: {other:?}");
-            }
+            .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+        let driver = Driver {
+            _process: ProcessGroup(child),
+            port,
         };
-        Driver { child, port }
+        let mut last = String::new();
+        for _ in 0..300 {
+            match driver.call("GET", "/status", None) {
+                Ok(status) if status["ready"] == json!(true) => return driver,
+                Ok(status) => last = status.to_string(),
+                Err(e) => last = e,
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("{program} did not answer on port {port} in 30 s: {last}");
     }
 
     /// One WebDriver command; returns the `value` of the answer, or the
@@ -124,12 +116,12 @@ impl Driver {
             body.len()
         );
         let mut stream = TcpStream::connect(("127.0.0.1", self.port))
-            .map_err(|e| format!("connect to chromedriver: {e}"))?;
+            .map_err(|e| format!("connect to the driver: {e}"))?;
         // Bounds every command; scripts have their own, shorter timeout.
         stream.set_read_timeout(Some(Duration::from_secs(60))).ok();
         stream
             .write_all(request.as_bytes())
-            .map_err(|e| format!("write to chromedriver: {e}"))?;
+            .map_err(|e| format!("write to the driver: {e}"))?;
         // chromedriver keeps the connection open despite `connection: close`.
         let data = read_framed(&mut stream, false)?;
         let response = parse_response(&data)?;
@@ -149,59 +141,36 @@ impl Driver {
     }
 }
 
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let pgid = self.child.id() as i32;
-        unsafe {
-            libc::kill(-pgid, libc::SIGKILL);
-        }
-        let _ = self.child.wait();
-    }
-}
-
-/// A headless Chromium session with a fresh profile.
-pub struct Session<'a> {
-    driver: &'a Driver,
+/// A W3C WebDriver session, which owns its driver: dropping it ends the
+/// session, then the driver and its browser.
+pub struct Session {
+    driver: Driver,
     id: String,
-    /// As chromedriver reports it, e.g. "156.0.8078.108".
+    /// As the driver reports it, e.g. "156.0.8078.108".
     pub browser_version: String,
 }
 
-impl<'a> Session<'a> {
-    /// `extra_args` are added to the headless flags (for example
-    /// `--host-resolver-rules`); `profile` is a fresh `--user-data-dir`.
-    pub fn new(
-        driver: &'a Driver,
-        chromium: &Path,
-        profile: &Path,
-        extra_args: &[String],
-    ) -> Session<'a> {
-        let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|a| a.to_string()).collect();
-        args.push(format!("--user-data-dir={}", profile.display()));
-        args.extend(extra_args.iter().cloned());
-        let capabilities = json!({"capabilities": {"alwaysMatch": {
-            "browserName": "chrome",
-            "goog:chromeOptions": {"binary": chromium.to_string_lossy(), "args": args},
-            // Keeps console messages (CORS errors land there) for `console()`.
-            "goog:loggingPrefs": {"browser": "ALL"},
-            "timeouts": {"script": 15_000, "pageLoad": 15_000},
-        }}});
-        let value = driver
-            .call("POST", "/session", Some(&capabilities))
-            .unwrap_or_else(|e| panic!("Chromium did not start: {e}"));
+impl Session {
+    /// A new session with these W3C `capabilities` (`alwaysMatch`).
+    pub fn new(driver: Driver, capabilities: Value) -> Result<Session, String> {
+        let value = driver.call(
+            "POST",
+            "/session",
+            Some(&json!({"capabilities": {"alwaysMatch": capabilities}})),
+        )?;
         let id = value["sessionId"]
             .as_str()
-            .unwrap_or_else(|| panic!("no sessionId in {value}"))
+            .ok_or_else(|| format!("no sessionId in {value}"))?
             .to_string();
         let browser_version = value["capabilities"]["browserVersion"]
             .as_str()
             .unwrap_or("unknown")
             .to_string();
-        Session {
+        Ok(Session {
             driver,
             id,
             browser_version,
-        }
+        })
     }
 
     pub fn navigate(&self, url: &str) -> Result<(), String> {
@@ -214,14 +183,6 @@ impl<'a> Session<'a> {
             .map(|_| ())
     }
 
-    pub fn execute(&self, script: &str, args: Value) -> Result<Value, String> {
-        self.driver.call(
-            "POST",
-            &format!("/session/{}/execute/sync", self.id),
-            Some(&json!({"script": script, "args": args})),
-        )
-    }
-
     /// Runs `script` with `args`; the script calls its last argument with
     /// its result.
     pub fn execute_async(&self, script: &str, args: Value) -> Result<Value, String> {
@@ -232,7 +193,8 @@ impl<'a> Session<'a> {
         )
     }
 
-    /// Console and network messages since the last call ("LEVEL message").
+    /// Console and network messages since the last call ("LEVEL message"),
+    /// from chromedriver's log endpoint.
     pub fn console(&self) -> Vec<String> {
         match self.driver.call(
             "POST",
@@ -255,7 +217,7 @@ impl<'a> Session<'a> {
     }
 }
 
-impl Drop for Session<'_> {
+impl Drop for Session {
     fn drop(&mut self) {
         let _ = self
             .driver
