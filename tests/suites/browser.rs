@@ -307,8 +307,9 @@ const R_ONLY_PLUGIN: &str = "cors.report.only_plugin_allowed";
 const R_ORIGIN: &str = "cors.report.differs_origin";
 
 // Chromium's console texts for each kind of CORS failure (Chromium 156).
+// "policy: " keeps it from matching the preflight's message, which ends alike.
 const NO_ACAO: &str =
-    "No 'Access-Control-Allow-Origin' header is present on the requested resource";
+    "policy: No 'Access-Control-Allow-Origin' header is present on the requested resource";
 const PREFLIGHT_FAILED: &str = "Response to preflight request doesn't pass access control check: No 'Access-Control-Allow-Origin' header";
 const NO_ACAC: &str = "The value of the 'Access-Control-Allow-Credentials' header in the response is '' which must be 'true'";
 const STAR_WITH_CREDENTIALS: &str =
