@@ -155,9 +155,10 @@ test-matrix:
 test-browser: packages-test build envoy
 	@command -v $${CHROMIUM:-chromium} >/dev/null && command -v $${CHROMEDRIVER:-chromedriver} >/dev/null \
 	  && { command -v $${FIREFOX:-firefox-esr} || command -v firefox; } >/dev/null \
-	  && command -v $${WEBKIT_WEBDRIVER:-WebKitWebDriver} >/dev/null && command -v Xvfb >/dev/null || { \
-	  echo "test-browser needs Chromium, chromedriver, Firefox, WebKitWebDriver and Xvfb:" \
-	    "apt-get install chromium chromium-driver firefox-esr webkit2gtk-driver xvfb" >&2; exit 1; }
+	  && command -v certutil >/dev/null && command -v $${WEBKIT_WEBDRIVER:-WebKitWebDriver} >/dev/null \
+	  && command -v Xvfb >/dev/null || { \
+	  echo "test-browser needs Chromium, chromedriver, Firefox, certutil, WebKitWebDriver and Xvfb:" \
+	    "apt-get install chromium chromium-driver firefox-esr libnss3-tools webkit2gtk-driver xvfb" >&2; exit 1; }
 	$(call each-form,cargo test --test suites -- browser:: --show-output)
 
 ## test-ops: what operators use: the examples, the JSON Schema, cors-check, stats and logs

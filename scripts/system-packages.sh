@@ -3,8 +3,9 @@
 # whose command is missing:
 #   run    the demo (make run): Python's venv module, for the pinned Envoy's venv
 #   tls    the TLS demo (make run-tls): the above and openssl, for its certificate
-#   test   make test: the above, Chromium and chromedriver, Firefox ESR, WebKitGTK's
-#          WebKitWebDriver (with its MiniBrowser) and Xvfb (browser suite), Buildah,
+#   test   make test: the above, Chromium and chromedriver, Firefox ESR and NSS's
+#          certutil, WebKitGTK's WebKitWebDriver (with its MiniBrowser) and Xvfb
+#          (browser suite), Buildah,
 #          Podman and runc (image and compose suites), wrk (soak), a C++ compiler
 #          (cargo fuzz builds libFuzzer), openssl (the TLS suites' certificate), curl
 #          (the HTTP/2 client)
@@ -49,6 +50,7 @@ case "$group" in
     else
       need firefox-esr has "${FIREFOX:-firefox-esr}"
     fi
+    need libnss3-tools has certutil # Firefox's profile trusts the run's certificate
     need webkit2gtk-driver has "${WEBKIT_WEBDRIVER:-WebKitWebDriver}"
     need xvfb has Xvfb # MiniBrowser is a GTK program: it needs a display
     need buildah has buildah

@@ -14,7 +14,9 @@ pub struct TestCert {
 
 impl TestCert {
     /// A self-signed P-256 certificate for `localhost`, `127.0.0.1` and the
-    /// `*.test` names the browser suite maps to loopback, valid one day.
+    /// `*.test` names the browser suite maps to loopback, valid one day. Those
+    /// names are also listed one by one: Firefox and WebKit match no wildcard
+    /// right under a top-level domain (`*.test` for `evil.test`).
     pub fn new() -> TestCert {
         let dir = Scratch::new("tls");
         let (cert, key) = (dir.path("cert.pem"), dir.path("key.pem"));
@@ -23,8 +25,13 @@ impl TestCert {
             .args(["-nodes", "-days", "1", "-subj", "/CN=localhost"])
             .args([
                 "-addext",
-                "subjectAltName=DNS:localhost,DNS:*.test,DNS:*.example.test,DNS:*.b.example.test,IP:127.0.0.1",
+                "subjectAltName=DNS:localhost,DNS:*.test,DNS:*.example.test,DNS:*.b.example.test,IP:127.0.0.1,\
+                 DNS:evil.test,DNS:example.test,DNS:app.example.test,DNS:admin.example.test,DNS:a.b.example.test",
             ])
+            // A server's own certificate, not a CA's (openssl's default for
+            // -x509): Firefox refuses a CA certificate as a server's even when
+            // its profile trusts it (MOZILLA_PKIX_ERROR_CA_CERT_USED_AS_END_ENTITY).
+            .args(["-addext", "basicConstraints=critical,CA:FALSE"])
             .arg("-keyout")
             .arg(&key)
             .arg("-out")

@@ -20,7 +20,8 @@
 //! h2), as browsers reach Envoy.
 //!
 //! Needs `ENVOY` (set by `make test`) and `apt-get install chromium
-//! chromium-driver firefox-esr webkit2gtk-driver xvfb` (`make test` installs them).
+//! chromium-driver firefox-esr libnss3-tools webkit2gtk-driver xvfb` (`make test`
+//! installs them).
 
 use crate::common;
 use crate::fetch;
@@ -685,6 +686,9 @@ impl World {
         if *self.current_page.borrow() == origin {
             return Ok(());
         }
+        // Until the page is known to have loaded, no page is: after a failed
+        // navigation the next case navigates again, out of an error page.
+        self.current_page.replace(String::new());
         let mut browser = self.browser.borrow_mut();
         browser.navigate(&format!("{origin}/page?set=content-type:text/html"))?;
         let loaded = browser.call("() => location.origin", "")?;

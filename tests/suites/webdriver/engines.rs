@@ -10,8 +10,11 @@
 //! `--host-resolver-rules`, Firefox's `network.dns.localDomains`, and for
 //! WebKit, which has no such setting, an `/etc/hosts` bind-mounted in a mount
 //! namespace of the driver's own). Over TLS each trusts the run's self-signed
-//! certificate: Chromium by its key (`--ignore-certificate-errors-spki-list`),
-//! Firefox and WebKit by the session's `acceptInsecureCerts` capability.
+//! certificate, and only it: Chromium by its key
+//! (`--ignore-certificate-errors-spki-list`), Firefox in its profile's
+//! certificate database (certutil), WebKit as the only certificate of the
+//! system's CA bundle, bind-mounted in the same mount namespace. None uses
+//! WebDriver's `acceptInsecureCerts`, which would accept any certificate.
 
 use super::firefox::Firefox;
 use super::{free_port, own_process_group, Driver, ProcessGroup, Session};
@@ -26,7 +29,7 @@ use std::time::Duration;
 
 /// The packages, for the message when a binary is missing.
 pub const INSTALL_HINT: &str =
-    "apt-get install chromium chromium-driver firefox-esr webkit2gtk-driver xvfb";
+    "apt-get install chromium chromium-driver firefox-esr libnss3-tools webkit2gtk-driver xvfb";
 
 /// Chromium flags that work headless in a container as root, with nothing
 /// phoning home during the tests.
@@ -102,7 +105,8 @@ impl Browser {
             Engine::Chromium => chromium(profile, local_names, cert),
             Engine::Firefox => {
                 let binary = find("FIREFOX", &["firefox-esr", "firefox"]);
-                Firefox::start(&binary, profile, local_names, cert.is_some()).map(|f| Browser {
+                let trusted = cert.map(|c| c.cert.as_path());
+                Firefox::start(&binary, profile, local_names, trusted).map(|f| Browser {
                     engine,
                     version: f.version.clone(),
                     inner: Inner::Firefox(f),
@@ -258,9 +262,18 @@ fn webkit(
     let (display, number) = xvfb()?;
     // The driver and its browser see a hosts file of their own: WebKit
     // resolves names through the system (getaddrinfo), with no override.
+    // Over TLS they also see a system CA bundle of one certificate, the
+    // run's: WebKitGTK trusts the system's store (GnuTLS's default file).
     let hosts = profile.join("hosts");
     let names = local_names.join(" ");
     std::fs::write(&hosts, format!("127.0.0.1 localhost {names}\n")).map_err(|e| e.to_string())?;
+    let mut mounts = format!("mount --bind {} /etc/hosts", quoted(&hosts));
+    if let Some(cert) = cert {
+        mounts.push_str(&format!(
+            " && mount --bind {} {CA_BUNDLE}",
+            quoted(&cert.cert)
+        ));
+    }
     let port = free_port();
     let mut command = Command::new("unshare");
     command.arg("--mount");
@@ -270,27 +283,19 @@ fn webkit(
         command.arg("--map-root-user");
     }
     command
-        .args([
-            "--",
-            "sh",
-            "-c",
-            "mount --bind \"$0\" /etc/hosts && exec \"$@\"",
-        ])
-        .arg(&hosts)
+        .args(["--", "sh", "-c", &format!("{mounts} && exec \"$0\" \"$@\"")])
         .arg(driver_binary)
         .arg(format!("--port={port}"))
         .env("DISPLAY", format!(":{number}"));
     let driver = Driver::start(command, port);
-    let mut capabilities = json!({
+    let capabilities = json!({
         "webkitgtk:browserOptions": {
             "binary": minibrowser.to_string_lossy(),
             "args": ["--automation"],
         },
+        "acceptInsecureCerts": false,
         "timeouts": {"script": TIMEOUTS, "pageLoad": TIMEOUTS},
     });
-    if cert.is_some() {
-        capabilities["acceptInsecureCerts"] = json!(true);
-    }
     let session = Session::new(driver, capabilities)?;
     Ok(Browser {
         engine: Engine::WebKit,
@@ -300,6 +305,15 @@ fn webkit(
             _display: Some(display),
         },
     })
+}
+
+/// Where Debian's GnuTLS (WebKitGTK's TLS, through glib-networking) reads
+/// the system's trusted certificates.
+const CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
+
+/// `path` as one shell word.
+fn quoted(path: &Path) -> String {
+    format!("'{}'", path.to_string_lossy().replace('\'', "'\\''"))
 }
 
 /// An Xvfb server on a display number it picks itself (`-displayfd`), for

@@ -83,19 +83,22 @@ pub struct Firefox {
 
 impl Firefox {
     /// Starts `binary` with a fresh profile in `profile` (a scratch
-    /// directory); `local_names` resolve to 127.0.0.1; `accept_insecure_certs`
-    /// trusts the run's self-signed certificate (the session's capability).
+    /// directory); `local_names` resolve to 127.0.0.1; the profile trusts
+    /// `certificate` (a PEM file), the run's self-signed one.
     pub fn start(
         binary: &Path,
         profile: &Path,
         local_names: &[&str],
-        accept_insecure_certs: bool,
+        certificate: Option<&Path>,
     ) -> Result<Firefox, String> {
         let user_js = format!(
             "{USER_JS}user_pref(\"network.dns.localDomains\", \"{}\");\n",
             local_names.join(",")
         );
         std::fs::write(profile.join("user.js"), user_js).map_err(|e| e.to_string())?;
+        if let Some(certificate) = certificate {
+            trust(profile, certificate)?;
+        }
         let mut command = Command::new(binary);
         command
             .args(["--headless", "--no-remote", "--profile"])
@@ -151,7 +154,7 @@ impl Firefox {
         };
         let session = firefox.command(
             "session.new",
-            json!({"capabilities": {"alwaysMatch": {"acceptInsecureCerts": accept_insecure_certs}}}),
+            json!({"capabilities": {"alwaysMatch": {"acceptInsecureCerts": false}}}),
         )?;
         firefox.version = session["capabilities"]["browserVersion"]
             .as_str()
@@ -237,6 +240,33 @@ impl Firefox {
         }
         Err(format!("{method}: no answer among 10000 messages"))
     }
+}
+
+/// Makes the profile's certificate database (NSS's cert9.db, with certutil)
+/// trust `certificate` to identify servers, as a user importing it would.
+fn trust(profile: &Path, certificate: &Path) -> Result<(), String> {
+    let database = format!("sql:{}", profile.display());
+    let certutil = |args: &[&str]| -> Result<(), String> {
+        let out = Command::new("certutil")
+            .args(args)
+            .args(["-d", &database])
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| {
+                format!("cannot run certutil ({e}): apt-get install libnss3-tools (make test installs it)")
+            })?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "certutil {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ))
+        }
+    };
+    certutil(&["-N", "--empty-password"])?;
+    let path = certificate.to_string_lossy();
+    certutil(&["-A", "-n", "cors-test-run", "-t", "C,,", "-i", &path])
 }
 
 impl Drop for Firefox {
