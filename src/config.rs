@@ -1,13 +1,13 @@
 //! The plugin's JSON configuration: parsed, validated with every error
 //! reported at once, and compiled into policies.
 
-use crate::decision::Header;
 use crate::error::{ConfigError, ConfigErrors};
 use crate::host_checks;
 use crate::origin;
 use crate::origin_pattern::{parse_pattern, Matcher, OriginPattern, OriginSet, PROBE_ORIGIN};
 use crate::policy::{Mode, Policy, PolicySpec, Unmatched};
 use crate::public_suffix;
+use crate::request::Header;
 use crate::response::MANAGED;
 use crate::rule::{HostPattern, Rule};
 use crate::rule_index::RuleIndex;

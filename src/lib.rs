@@ -16,6 +16,7 @@ pub mod plugin;
 pub mod policy;
 pub mod public_suffix;
 pub mod report;
+pub mod request;
 pub mod response;
 pub mod rule;
 pub mod rule_index;
