@@ -275,8 +275,11 @@ fn webkit(
         ));
     }
     let port = free_port();
-    let mut command = Command::new("unshare");
-    command.arg("--mount");
+    // unshare makes "/" private first, so nothing mounted here reaches the
+    // machine; inside a chroot, where "/" is no mount point and that fails,
+    // own-mount-root.sh gives it one (as for Buildah and Podman).
+    let mut command = Command::new(crate::common::root().join("tests/own-mount-root.sh"));
+    command.args(["unshare", "--mount", "--propagation", "private"]);
     let root = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
     if !root {
         // Not root: a user namespace of its own grants the mount.
