@@ -14,9 +14,10 @@
 //! Built per request into a fixed buffer: no heap allocation. The words are
 //! static; only the offending name and the rule's number are copied.
 
-use crate::decision::{Decision, Header, RequestHeaders};
+use crate::decision::Decision;
 use crate::origin;
 use crate::policy::{Outcome, Reason};
+use crate::request::{Header, RequestHeaders};
 use crate::token::is_token;
 
 /// The filter state entry both forms set. The Proxy-Wasm host stores a
@@ -256,7 +257,8 @@ pub fn entry<'a>(decision: &Decision<'a>, headers: &impl RequestHeaders<'a>) -> 
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::decision::{decide, RequestHead};
+    use crate::decision::decide;
+    use crate::request::RequestHead;
 
     fn logged(config: &Config, head: &RequestHead<'_>) -> String {
         entry(&decide(config, head), head).as_str().to_string()

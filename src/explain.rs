@@ -5,9 +5,10 @@
 
 use crate::access_log;
 use crate::config::Config;
-use crate::decision::{decide, Decision, RequestHead};
+use crate::decision::{decide, Decision};
 use crate::policy::{Outcome, Policy, Reason};
 use crate::report::COMPARISON_METRICS;
+use crate::request::RequestHead;
 use crate::response::{self, ActualPlan, HeaderPlan, VARY};
 use crate::rule::{HostPattern, Rule};
 use crate::shown::shown;

@@ -2,8 +2,9 @@
 //! answers "is this request's origin allowed?" without allocating.
 
 use crate::host_checks;
-use crate::origin::{self, Origin};
+use crate::origin;
 use crate::sorted_names::SortedNames;
+use crate::wildcard_index::WildcardIndex;
 use regex_lite::Regex;
 
 /// Used to catch matchers that match everything: no real deployment allows it.
@@ -135,7 +136,15 @@ impl Wildcard {
         self.subdomains.then(|| self.base_host())
     }
 
-    fn matches(&self, origin: &Origin<'_>) -> bool {
+    /// `None` for any port (`:*`); `Some(None)` for the scheme's default.
+    pub fn port(&self) -> Option<Option<&str>> {
+        self.port.as_ref().map(|p| p.as_deref())
+    }
+
+    /// Whether this one wildcard allows `origin`: what `WildcardIndex`
+    /// finds without a scan, kept as its tests' reference.
+    #[cfg(test)]
+    pub(crate) fn matches(&self, origin: &origin::Origin<'_>) -> bool {
         let host_ok = if self.subdomains {
             // The host must be longer than ".example.com", so example.com itself
             // and evilexample.com never match; labels were validated by the parser.
@@ -242,7 +251,7 @@ pub struct OriginSet {
     any: bool,
     null: bool,
     exact: SortedNames,
-    wildcards: Vec<Wildcard>,
+    wildcards: WildcardIndex,
     matchers: Vec<Matcher>,
 }
 
@@ -250,16 +259,18 @@ impl OriginSet {
     pub fn new(patterns: Vec<OriginPattern>) -> OriginSet {
         let mut set = OriginSet::default();
         let mut exact = Vec::new();
+        let mut wildcards = Vec::new();
         for pattern in patterns {
             match pattern {
                 OriginPattern::Any => set.any = true,
                 OriginPattern::Null => set.null = true,
                 OriginPattern::Exact(origin) => exact.push(origin),
-                OriginPattern::Wildcard(w) => set.wildcards.push(w),
+                OriginPattern::Wildcard(w) => wildcards.push(w),
                 OriginPattern::Matcher(m) => set.matchers.push(m),
             }
         }
         set.exact = SortedNames::new(exact);
+        set.wildcards = WildcardIndex::new(&wildcards);
         set
     }
 
@@ -284,7 +295,7 @@ impl OriginSet {
         if self.any {
             return true;
         }
-        if self.wildcards.iter().any(|w| w.matches(&parsed)) {
+        if self.wildcards.allows(&parsed) {
             return true;
         }
         // A parsed origin is ASCII, so this never fails.

@@ -194,7 +194,8 @@ fn local_reply_serialization_allocates_nothing() {
 #[test]
 fn access_log_entries_allocate_nothing() {
     use cors_core::access_log::{entry, reply_details};
-    use cors_core::decision::{decide, RequestHead};
+    use cors_core::decision::decide;
+    use cors_core::request::RequestHead;
     let config = Config::parse(
         br#"{"allow_origins": ["https://app.example.com"], "allow_methods": ["PUT"],
              "allow_headers": ["x-a"],
