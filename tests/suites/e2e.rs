@@ -12,6 +12,7 @@ use common::http::Request;
 use common::run_cases;
 use common::tls::TestCert;
 use common::upstream::Upstream;
+use serde_json::Value;
 
 use crate::fixtures::{actual_ok, preflight_ok, CREDENTIALED};
 
@@ -23,10 +24,14 @@ const PREFLIGHT_VARY: &str =
 fn run(config: &str, cases: &[Case]) -> (Envoy, Upstream) {
     let upstream = Upstream::start();
     let cert = TestCert::new();
+    // Each case's access-log entry is checked: the policy records them.
+    let mut config: Value = serde_json::from_str(config).unwrap();
+    config["access_log"] = true.into();
+    let config = config.to_string();
     let listener = |name| {
         envoy::listener(
             name,
-            vec![envoy::cors_filter(config), envoy::router()],
+            vec![envoy::cors_filter(&config), envoy::router()],
             envoy::route_to("upstream"),
         )
     };
@@ -442,4 +447,58 @@ fn private_network_request_never_fails_a_preflight_on_its_own() {
         .local(),
     ];
     run(config, &cases);
+}
+
+/// Without `"access_log": true` (the default) the filter records nothing, so
+/// nobody pays for a host call they do not log: the access log prints `-`.
+#[test]
+fn nothing_recorded_by_default() {
+    let config = r#"{"allow_origins": ["https://app.example.com"]}"#;
+    let upstream = Upstream::start();
+    let envoy = Envoy::start_logging(
+        &envoy::bootstrap(
+            vec![envoy::listener(
+                "cors",
+                vec![envoy::cors_filter(config), envoy::router()],
+                envoy::route_to("upstream"),
+            )],
+            vec![envoy::cluster("upstream", upstream.port)],
+        ),
+        &[],
+    )
+    .unwrap_or_else(|log| panic!("Envoy did not start:\n{log}"));
+    let cases = [
+        case(
+            "allowed preflight",
+            Request::preflight("/", "https://app.example.com", "GET"),
+            204,
+        )
+        .cors(&[
+            ("access-control-allow-origin", "https://app.example.com"),
+            ("access-control-allow-methods", "GET, HEAD, POST"),
+        ])
+        .vary(PREFLIGHT_VARY)
+        .local(),
+        case(
+            "refused preflight",
+            Request::preflight("/", "https://evil.example", "GET"),
+            403,
+        )
+        .vary(PREFLIGHT_VARY)
+        .local(),
+        case(
+            "actual request",
+            Request::get("/").header("origin", "https://evil.example"),
+            200,
+        )
+        .vary("origin"),
+    ];
+    for c in &cases {
+        let seen = envoy.access_log().len();
+        check_logged(&envoy, "cors", &upstream, c, Transport::Http1)
+            .unwrap_or_else(|e| panic!("{}: {e}", c.name));
+        let lines = envoy.access_log_after(seen, 1);
+        let entries: Vec<&str> = lines.iter().filter_map(|l| l.rsplit('|').next()).collect();
+        assert_eq!(entries, ["-"], "{}: {lines:?}", c.name);
+    }
 }

@@ -22,6 +22,7 @@ use std::time::Duration;
 /// x-api-key are new; /public/ drops credentials.
 const NEW_POLICY: &str = r#"{
   "mode": "report",
+  "access_log": true,
   "allow_origins": ["https://app.example.com", "https://new.example.com"],
   "allow_methods": ["PUT", "DELETE"],
   "allow_headers": ["content-type", "x-api-key"],

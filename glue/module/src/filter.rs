@@ -218,9 +218,11 @@ impl Filter {
         }
         let headers = Headers::new(stream);
         let decision = self.plugin.decide(&headers);
-        // A failure only loses the entry; never worth failing a request.
-        let entry = access_log::entry(&decision, &headers);
-        stream.set_filter_state(access_log::FILTER_STATE_KEY, entry.as_bytes());
+        if self.plugin.config.access_log {
+            // A failure only loses the entry; never worth failing a request.
+            let entry = access_log::entry(&decision, &headers);
+            stream.set_filter_state(access_log::FILTER_STATE_KEY, entry.as_bytes());
+        }
         let counter = Counter::of(&decision);
         if let Some(counter) = counter {
             self.count(stream, counter);
