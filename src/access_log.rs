@@ -407,6 +407,33 @@ mod tests {
     }
 
     #[test]
+    fn the_switch_is_top_level_boolean_and_off_by_default() {
+        let parse = |json: &str| Config::parse(json.as_bytes());
+        let origins = r#""allow_origins": ["https://a.example""#;
+        assert!(!parse(&format!("{{{origins}]}}")).unwrap().access_log);
+        assert!(
+            parse(&format!("{{{origins}], \"access_log\": true}}"))
+                .unwrap()
+                .access_log
+        );
+        let errors = |json: String| match parse(&json) {
+            Ok(_) => panic!("accepted: {json}"),
+            Err(e) => e.0.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        };
+        assert_eq!(
+            errors(format!("{{{origins}], \"access_log\": \"yes\"}}")),
+            ["access_log = \"yes\": must be true or false"]
+        );
+        let in_rule = errors(format!(
+            "{{{origins}], \"rules\": [{{\"path_prefix\": \"/x/\", \"access_log\": true}}]}}"
+        ));
+        assert!(
+            in_rule.len() == 1 && in_rule[0].starts_with("rules[0].access_log"),
+            "{in_rule:?}"
+        );
+    }
+
+    #[test]
     fn the_longest_entry_fits() {
         let longest_outcome = OUTCOME_WORDS.iter().map(|w| w.len()).max().unwrap();
         let longest_why = Why::ALL.iter().map(|w| w.word().len()).max().unwrap();
