@@ -266,6 +266,14 @@ impl OriginSet {
                 OriginPattern::Null => set.null = true,
                 OriginPattern::Exact(origin) => exact.push(origin),
                 OriginPattern::Wildcard(w) => wildcards.push(w),
+                // Only a valid origin can equal a request's (parsed) origin,
+                // and that is lowercase, so such a matcher is an exact origin
+                // and is looked up with them; any other never matches.
+                OriginPattern::Matcher(Matcher::Exact { value, .. }) => {
+                    if origin::parse(value.as_bytes()).is_ok() {
+                        exact.push(value);
+                    }
+                }
                 OriginPattern::Matcher(m) => set.matchers.push(m),
             }
         }
@@ -500,6 +508,26 @@ mod tests {
         assert!(Matcher::new("regex", "(", false).is_err());
         assert!(Matcher::new("prefix", "", false).is_err());
         assert!(Matcher::new("glob", "x", false).is_err());
+    }
+
+    #[test]
+    fn exact_matchers_are_looked_up_as_exact_origins() {
+        // (value, ignore_case, origin, allowed)
+        let cases = [
+            ("https://a.com", false, "https://a.com", true),
+            ("https://A.com", false, "https://a.com", false),
+            ("https://A.com", true, "https://a.com", true),
+            ("https://a.com", true, "https://A.com", false),
+            ("https://a.com/", false, "https://a.com/", false),
+            ("https://a.com/", false, "https://a.com", false),
+            ("null", false, "null", false),
+            ("https://a.com", false, "https://a.com:8443", false),
+        ];
+        for (value, ignore_case, origin, want) in cases {
+            let matcher = Matcher::new("exact", value, ignore_case).unwrap();
+            let set = OriginSet::new(vec![OriginPattern::Matcher(matcher)]);
+            assert_eq!(set.allows(origin.as_bytes()), want, "{value} vs {origin}");
+        }
     }
 
     #[test]

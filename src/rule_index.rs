@@ -11,7 +11,6 @@
 
 use crate::rule::{host_of, HostPattern, Rule};
 use crate::sorted_map::{cmp_lowercase, parent_domains, SortedMap};
-use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Default)]
 pub struct RuleIndex {
@@ -27,38 +26,35 @@ pub struct RuleIndex {
 
 impl RuleIndex {
     pub fn new(rules: &[Rule]) -> RuleIndex {
-        let mut exact: BTreeMap<String, PathRulesBuilder> = BTreeMap::new();
-        let mut subdomains: BTreeMap<String, PathRulesBuilder> = BTreeMap::new();
-        let mut any_host = PathRulesBuilder::default();
+        // (host or base, rule position, path prefix), grouped below by host.
+        let mut exact: Vec<(&str, usize, Option<&str>)> = Vec::new();
+        let mut subdomains: Vec<(&str, usize, Option<&str>)> = Vec::new();
+        let mut any_host: Vec<(usize, Option<&str>)> = Vec::new();
         for (position, rule) in rules.iter().enumerate() {
             let prefix = rule.path_prefix.as_deref();
             if rule.hosts.is_empty() {
-                any_host.add(position, prefix);
+                any_host.push((position, prefix));
             }
             for host in &rule.hosts {
                 match host {
-                    HostPattern::Any => any_host.add(position, prefix),
-                    HostPattern::Exact(name) => {
-                        exact.entry(name.clone()).or_default().add(position, prefix)
-                    }
+                    HostPattern::Any => any_host.push((position, prefix)),
+                    HostPattern::Exact(name) => exact.push((name, position, prefix)),
                     HostPattern::Subdomains(suffix) => {
                         let base = suffix.strip_prefix('.').unwrap_or(suffix);
-                        subdomains
-                            .entry(base.to_string())
-                            .or_default()
-                            .add(position, prefix)
+                        subdomains.push((base, position, prefix));
                     }
                 }
             }
         }
-        let longest_base = subdomains.keys().map(String::len).max().unwrap_or(0);
-        let build = |map: BTreeMap<String, PathRulesBuilder>| {
-            SortedMap::new(map.into_iter().map(|(k, b)| (k, b.build())).collect())
-        };
+        let longest_base = subdomains
+            .iter()
+            .map(|(b, _, _)| b.len())
+            .max()
+            .unwrap_or(0);
         RuleIndex {
-            exact: build(exact),
-            subdomains: build(subdomains),
-            any_host: any_host.build(),
+            exact: by_host(exact),
+            subdomains: by_host(subdomains),
+            any_host: PathRules::new(any_host),
             longest_base,
         }
     }
@@ -87,6 +83,16 @@ impl RuleIndex {
         }
         first
     }
+}
+
+/// Each host's rules, `(host, position, prefix)` grouped by host.
+fn by_host(mut filed: Vec<(&str, usize, Option<&str>)>) -> SortedMap<String, PathRules> {
+    filed.sort_unstable();
+    let groups = filed.chunk_by(|a, b| a.0 == b.0).map(|group| {
+        let rules = group.iter().map(|(_, at, prefix)| (*at, *prefix)).collect();
+        (group[0].0.to_string(), PathRules::new(rules))
+    });
+    SortedMap::new(groups.collect())
 }
 
 /// The rules filed under one host, by path prefix.
@@ -135,32 +141,22 @@ impl PathRules {
     }
 }
 
-#[derive(Debug, Default)]
-struct PathRulesBuilder {
-    every_path: Option<usize>,
-    /// The first rule of each prefix.
-    prefixes: BTreeMap<String, usize>,
-}
-
-impl PathRulesBuilder {
-    /// Files the rule at `position`; rules come in order, so the first one
-    /// filed under a prefix is the one that wins there.
-    fn add(&mut self, position: usize, prefix: Option<&str>) {
-        match prefix {
-            None => {
-                self.every_path.get_or_insert(position);
-            }
-            Some(prefix) => {
-                self.prefixes.entry(prefix.to_string()).or_insert(position);
-            }
-        }
-    }
-
-    fn build(self) -> PathRules {
-        let mut prefixes: Vec<Prefix> = Vec::with_capacity(self.prefixes.len());
+impl PathRules {
+    /// From the rules filed under one host: `(position, path prefix)`.
+    fn new(mut rules: Vec<(usize, Option<&str>)>) -> PathRules {
+        rules.sort_unstable();
+        let every_path = rules.iter().find(|(_, p)| p.is_none()).map(|(at, _)| *at);
+        // Each prefix once, with the first rule filed under it.
+        let mut by_prefix: Vec<(&str, usize)> = rules
+            .iter()
+            .filter_map(|(at, prefix)| prefix.map(|p| (p, *at)))
+            .collect();
+        by_prefix.sort_unstable();
+        by_prefix.dedup_by(|later, first| later.0 == first.0);
+        let mut prefixes: Vec<Prefix> = Vec::with_capacity(by_prefix.len());
         // In sorted order, the prefixes a new one extends are on the stack.
         let mut open: Vec<usize> = Vec::new();
-        for (prefix, rule) in self.prefixes {
+        for (prefix, rule) in by_prefix {
             while let Some(&top) = open.last() {
                 if prefix
                     .as_bytes()
@@ -174,13 +170,13 @@ impl PathRulesBuilder {
             let first_rule = parent.map_or(rule, |p| rule.min(prefixes[p].first_rule));
             open.push(prefixes.len());
             prefixes.push(Prefix {
-                prefix,
+                prefix: prefix.to_string(),
                 parent,
                 first_rule,
             });
         }
         PathRules {
-            every_path: self.every_path,
+            every_path,
             prefixes,
         }
     }

@@ -4,15 +4,17 @@
 //! (a request's host in any case, a host and a scheme) without building one.
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
 
 #[derive(Debug, Clone)]
 pub struct SortedMap<K, V>(Vec<(K, V)>);
 
 impl<K: Ord, V> SortedMap<K, V> {
-    /// The entries in `K`'s order; lookups must compare in that order.
-    pub fn new(entries: BTreeMap<K, V>) -> SortedMap<K, V> {
-        SortedMap(entries.into_iter().collect())
+    /// The entries, sorted in `K`'s order (lookups must compare in that
+    /// order); of entries with equal keys, only the first is kept.
+    pub fn new(mut entries: Vec<(K, V)>) -> SortedMap<K, V> {
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        entries.dedup_by(|later, first| later.0 == first.0);
+        SortedMap(entries)
     }
 
     /// The value whose key `order` says is equal: `order(key)` tells how an
@@ -93,11 +95,12 @@ mod tests {
 
     #[test]
     fn finds_by_a_key_in_pieces() {
-        let map = SortedMap::new(BTreeMap::from([
+        let map = SortedMap::new(vec![
             (("example.com".to_string(), "https".to_string()), 1),
             (("example.com".to_string(), "http".to_string()), 2),
             (("a.com".to_string(), "https".to_string()), 3),
-        ]));
+            (("a.com".to_string(), "https".to_string()), 4),
+        ]);
         let find = |host: &str, scheme: &str| {
             map.find(|(h, s)| {
                 h.as_bytes()
@@ -112,7 +115,7 @@ mod tests {
         assert_eq!(find("a.com", "http"), None);
         assert_eq!(map.len(), 3);
         assert!(!map.is_empty());
-        let hosts = SortedMap::new(BTreeMap::from([("api.example.com".to_string(), ())]));
+        let hosts = SortedMap::new(vec![("api.example.com".to_string(), ())]);
         assert!(hosts
             .find(|h| cmp_lowercase(h.as_bytes(), b"API.Example.COM"))
             .is_some());

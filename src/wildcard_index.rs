@@ -8,7 +8,6 @@ use crate::origin_pattern::Wildcard;
 use crate::sorted_map::{parent_domains, SortedMap};
 use crate::sorted_names::SortedNames;
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
 
 /// `(host, scheme)`: the key wildcards are filed under.
 type Key = (String, String);
@@ -34,35 +33,24 @@ struct Ports {
 
 impl WildcardIndex {
     pub fn new(wildcards: &[Wildcard]) -> WildcardIndex {
-        let mut hosts: BTreeMap<Key, (bool, Vec<String>)> = BTreeMap::new();
-        let mut subdomains: BTreeMap<Key, (bool, Vec<String>)> = BTreeMap::new();
+        // ((host or base, scheme), port), grouped below by key.
+        let mut hosts: Vec<(Key, Option<Option<&str>>)> = Vec::new();
+        let mut subdomains: Vec<(Key, Option<Option<&str>>)> = Vec::new();
         for w in wildcards {
-            let (map, host) = match w.subdomain_base() {
+            let (filed, host) = match w.subdomain_base() {
                 Some(base) => (&mut subdomains, base),
                 None => (&mut hosts, w.base_host()),
             };
-            let ports = map
-                .entry((host.to_string(), w.scheme().to_string()))
-                .or_default();
-            match w.port() {
-                None => ports.0 = true,
-                Some(port) => ports.1.push(port.unwrap_or_default().to_string()),
-            }
+            filed.push(((host.to_string(), w.scheme().to_string()), w.port()));
         }
-        let longest_base = subdomains.keys().map(|(b, _)| b.len()).max().unwrap_or(0);
-        let build = |map: BTreeMap<Key, (bool, Vec<String>)>| {
-            SortedMap::new(
-                map.into_iter()
-                    .map(|(key, (any, listed))| {
-                        let listed = SortedNames::new(listed);
-                        (key, Ports { any, listed })
-                    })
-                    .collect(),
-            )
-        };
+        let longest_base = subdomains
+            .iter()
+            .map(|((b, _), _)| b.len())
+            .max()
+            .unwrap_or(0);
         WildcardIndex {
-            hosts: build(hosts),
-            subdomains: build(subdomains),
+            hosts: by_key(hosts),
+            subdomains: by_key(subdomains),
             longest_base,
         }
     }
@@ -83,6 +71,23 @@ impl WildcardIndex {
                 && parent_domains(origin.host, self.longest_base)
                     .any(|base| allowed(&self.subdomains, base)))
     }
+}
+
+/// The ports filed under each key: `None` is any port, `Some(None)` the default.
+fn by_key(mut filed: Vec<(Key, Option<Option<&str>>)>) -> SortedMap<Key, Ports> {
+    filed.sort_unstable();
+    let groups = filed.chunk_by(|a, b| a.0 == b.0).map(|group| {
+        let ports = Ports {
+            any: group.iter().any(|(_, port)| port.is_none()),
+            listed: SortedNames::new(
+                group
+                    .iter()
+                    .filter_map(|(_, port)| port.map(|p| p.unwrap_or_default().to_string())),
+            ),
+        };
+        (group[0].0.clone(), ports)
+    });
+    SortedMap::new(groups.collect())
 }
 
 /// `Key`'s order (host, then scheme), against a host and scheme in pieces.
