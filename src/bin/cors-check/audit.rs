@@ -241,7 +241,9 @@ fn never_sent(entry: &SourceOrigin) -> Option<String> {
 /// A one-line fix for an entry that reaches too far.
 fn safer(entry: &SourceOrigin) -> String {
     match entry {
-        SourceOrigin::Matcher { kind: "prefix", value, .. } if parse_pattern(value).is_ok() => {
+        SourceOrigin::Matcher { kind: "prefix", value, .. }
+            if parse_pattern(value).is_ok() && value.rsplit("//").next().is_some_and(|h| h.contains('.')) =>
+        {
             format!("match it exactly: {{exact: {value:?}}}")
         }
         SourceOrigin::Matcher { kind: "regex", .. } => {

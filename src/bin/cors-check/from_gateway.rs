@@ -84,7 +84,7 @@ fn rule_matches(
                 // Gateway API's prefix matches whole path segments: /api matches
                 // /api and /api/x, not /apix.
                 if value != "/" && !value.ends_with('/') {
-                    differences.push((match_place.child("path"), format!("{source}'s PathPrefix {value:?} matches whole segments ({value:?} and under {value:?}/, not {value:?}x); this filter's rule matches every path starting with it")));
+                    differences.push((match_place.child("path"), format!("{source}'s PathPrefix {value:?} matches whole path segments ({value} and {value}/..., not {value}x); this filter's rule matches every path starting with it")));
                 }
                 false
             }

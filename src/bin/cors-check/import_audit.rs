@@ -175,7 +175,8 @@ pub fn import_command(args: &[String]) -> Result<ExitCode, String> {
                 .count();
             if dangers > 0 {
                 eprintln!(
-                    "note: cors-check audit finds {dangers} dangers in the source's own semantics"
+                    "note: the source holds {} under its own semantics: see cors-check audit",
+                    count(dangers, "danger", "dangers")
                 );
             }
         }
@@ -217,7 +218,10 @@ pub fn audit_command(args: &[String]) -> Result<ExitCode, String> {
             .collect();
         lines.extend(findings.iter().map(audit::Finding::line));
         lines.push(format!(
-            "{dangers} dangers, {warnings} warnings in {policies} policies"
+            "{}, {} in {}",
+            count(dangers, "danger", "dangers"),
+            count(warnings, "warning", "warnings"),
+            count(policies, "policy", "policies")
         ));
         lines.join("\n") + "\n"
     };
@@ -227,4 +231,9 @@ pub fn audit_command(args: &[String]) -> Result<ExitCode, String> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `1 danger`, `2 dangers`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }

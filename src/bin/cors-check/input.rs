@@ -40,6 +40,9 @@ impl Place {
 
 impl fmt::Display for Place {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.document.is_empty() && self.path.is_empty() {
+            return write!(f, "{}", self.file);
+        }
         write!(f, "{}: {}{}", self.file, self.document, self.path)
     }
 }

@@ -90,8 +90,8 @@ fn candidates(entry: &SourceOrigin) -> Vec<String> {
         ..
     } = entry
     {
-        out.push(format!("{value}.{ATTACKER}"));
         out.push(format!("{value}1.{ATTACKER}"));
+        out.push(format!("{value}.{ATTACKER}"));
         out.push(format!("{value}{ATTACKER}"));
     }
     for host in hosts {
