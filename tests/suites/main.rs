@@ -31,5 +31,6 @@ mod browser;
 // What operators use.
 mod cors_check;
 mod examples;
+mod import;
 mod observability;
 mod schema;

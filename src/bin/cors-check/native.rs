@@ -22,9 +22,10 @@ const USAGE: &str = "usage:
       API (HTTPRoute CORS filter) and Envoy Gateway (SecurityPolicy cors) in FILE and writes this
       filter's configuration (--as: the whole resource to apply); every difference in meaning on
       stderr, one line each. Exit 1 when a choice is left to you (the lines starting \"choose:\").
-  cors-check audit FILE... [--format json] [--output FILE]
+  cors-check audit FILE... [--format json] [--output FILE] [--allow-empty]
       Reports what is dangerous in those policies under their own platform's semantics: one line
       per finding (danger or warn, where, what, the fix). Exit 1 when there is a danger.
+      --allow-empty: files without any CORS policy pass (exit 0) instead of exit 2.
 FILE (validate, explain): the plugin's JSON, an Envoy configuration (YAML or JSON) with the
 envoy.filters.http.wasm filter, or an Istio WasmPlugin.
 Exit status: 0 ok, 1 invalid configuration (import: a choice to make; audit: a danger),

@@ -90,8 +90,8 @@ fn candidates(entry: &SourceOrigin) -> Vec<String> {
         ..
     } = entry
     {
-        out.push(format!("{value}1.{ATTACKER}"));
         out.push(format!("{value}.{ATTACKER}"));
+        out.push(format!("{value}1.{ATTACKER}"));
         out.push(format!("{value}{ATTACKER}"));
     }
     for host in hosts {
@@ -136,6 +136,13 @@ pub fn reach(entry: &SourceOrigin, platform: Platform) -> Option<Reach> {
             continue;
         }
         let host = String::from_utf8_lossy(parsed.host).into_owned();
+        // A name someone could register: no empty label, none with a hyphen at an end.
+        let registrable_name = host
+            .split('.')
+            .all(|l| !l.is_empty() && !l.starts_with('-') && !l.ends_with('-'));
+        if !registrable_name {
+            continue;
+        }
         let https = parsed.scheme == b"https";
         if https && !controlled(&host) {
             return Some(Reach::Foreign(candidate));
