@@ -99,7 +99,15 @@ fn parse(text: &str) -> Result<Vec<Value>, String> {
     if text.trim_start().starts_with(['{', '[']) {
         return serde_json::from_str::<Value>(text)
             .map(|v| vec![v])
-            .map_err(|e| format!("{}:{}: is not valid JSON: {e}", e.line(), e.column()));
+            .map_err(|e| {
+                let message = e.to_string();
+                format!(
+                    "{}:{}: is not valid JSON: {}",
+                    e.line(),
+                    e.column(),
+                    without_location(&message)
+                )
+            });
     }
     let mut values = Vec::new();
     for document in serde_norway::Deserializer::from_str(text) {
@@ -117,9 +125,10 @@ fn parse(text: &str) -> Result<Vec<Value>, String> {
     Ok(values)
 }
 
-/// serde_norway's message ends with " at line L column C": said once, in front.
+/// The parsers' messages say " at line L column C" (and what they were
+/// parsing): said once, in front.
 fn without_location(message: &str) -> &str {
     message
-        .rfind(" at line ")
+        .find(" at line ")
         .map_or(message, |at| &message[..at])
 }
