@@ -29,7 +29,7 @@ ENVOY_VENV    := .venv/envoy-$(ENVOY_VERSION)
 ENVOY         ?= $(CURDIR)/$(ENVOY_VENV)/bin/envoy
 PYTHON        ?= python3
 
-.PHONY: run-tls help packages-run packages-test packages-bench build envoy run build-wasm build-module build-module-faulty run-native test test-unit test-e2e test-matrix test-browser test-ops image lint public-suffix-list clean bench bench-core bench-envoy bench-fixture test-bench
+.PHONY: run-tls help packages-run packages-test packages-bench build envoy run build-wasm build-module build-module-faulty run-native test test-unit test-e2e test-matrix test-browser test-ops image lint public-suffix-list clean bench bench-core bench-envoy bench-scale bench-fixture test-bench
 
 ## help: this list: each target and what it does
 help:
@@ -136,9 +136,10 @@ endef
 
 ## test-e2e: the Envoy end-to-end suites on ENVOY_VERSION, for each form, over HTTP/1.1 and HTTP/2
 ## The filter's table (envoy_e2e, also over h2c and TLS), the demo, the native-filter differential,
-## report mode against the native filter and an upstream's headers; per-route policies for the module.
+## report mode against the native filter and an upstream's headers; 10,000 rules and 100,000 origins load and
+## answer (scale); per-route policies for the module.
 test-e2e: packages-test build envoy
-	$(call each-form,cargo test --test suites -- e2e:: demo:: native_differential:: fetch:: report_mode:: --test-threads 2 --show-output)
+	$(call each-form,cargo test --test suites -- e2e:: demo:: native_differential:: fetch:: report_mode:: scale:: --test-threads 2 --show-output)
 	@if [ -n "$(filter module,$(FORMS))" ] && [ -n "$(filter $(ENVOY_VERSION),$(PER_ROUTE_ENVOYS))" ]; then \
 	  CORS_FORM=module ENVOY=$(ENVOY) cargo test --test suites -- per_route:: --test-threads 2 --show-output; fi
 	@if [ -z "$(filter module,$(FORMS))" ]; then \
@@ -254,15 +255,19 @@ test-soak:
 
 # ---------------------------------------------------------------- benchmarks
 
-## bench: core micro-benchmarks, then both forms in Envoy against the native filter and the floors
+## bench: core micro-benchmarks, then both forms in Envoy against the native filter and the floors, then the scale section
 ## (writes docs/benchmarks.md; needs wrk and valgrind; BENCH_ROUNDS, BENCH_SECONDS... in bench/envoy/settings.rs)
-bench: bench-core bench-envoy
+bench: bench-core bench-envoy bench-scale
 
 bench-core:
 	cargo bench --manifest-path bench/core/Cargo.toml --bench decisions
 
 bench-envoy: packages-bench build envoy bench-fixture
 	ENVOY=$(ENVOY) cargo bench --bench envoy
+
+## bench-scale: cost per request and load time as the policy grows (1-10,000 rules, 1-100,000 origins), both forms and native
+bench-scale: packages-bench build envoy
+	ENVOY=$(ENVOY) cargo bench --bench envoy -- scale
 
 ## bench-fixture: the empty Proxy-Wasm filter and empty module the bench measures as floors
 BENCH_FIXTURE := bench/empty-filter/target/$(WASM_TARGET)/release/cors_bench_empty_filter.wasm

@@ -1,15 +1,16 @@
 //! The plugin's JSON configuration: parsed, validated with every error
 //! reported at once, and compiled into policies.
 
-use crate::decision::Header;
 use crate::error::{ConfigError, ConfigErrors};
 use crate::host_checks;
 use crate::origin;
 use crate::origin_pattern::{parse_pattern, Matcher, OriginPattern, OriginSet, PROBE_ORIGIN};
 use crate::policy::{Mode, Policy, PolicySpec, Unmatched};
 use crate::public_suffix;
+use crate::request::Header;
 use crate::response::MANAGED;
 use crate::rule::{HostPattern, Rule};
+use crate::rule_index::RuleIndex;
 use crate::token::{
     is_forbidden_method, is_forbidden_request_header, is_forbidden_response_header, is_token,
     normalize_method,
@@ -43,6 +44,8 @@ pub const MAX_AGE_LIMIT: u64 = 86_400;
 pub struct Config {
     pub default: Policy,
     pub rules: Vec<Rule>,
+    /// Finds the rule for a request without a scan of `rules`.
+    index: RuleIndex,
     /// Settings that are legal but almost always a misunderstanding, each
     /// naming its field and value like an error: logged when the
     /// configuration is accepted, printed by `cors-check validate`.
@@ -82,16 +85,13 @@ impl Config {
         }
     }
 
+    /// The policy for a request: the first rule that matches its
+    /// `:authority` and `:path`, found by index, else the top level.
     pub fn select(&self, authority: &[u8], path: &[u8]) -> Selection<'_> {
-        match self.rules.iter().position(|r| r.matches(authority, path)) {
-            Some(i) => Selection {
-                rule: Some(i),
-                policy: self.rules[i].policy.as_ref(),
-            },
-            None => Selection {
-                rule: None,
-                policy: Some(&self.default),
-            },
+        let rule = self.index.first_match(authority, path);
+        Selection {
+            rule,
+            policy: self.policy_at(rule),
         }
     }
 }
@@ -156,6 +156,7 @@ fn parse_document(
     };
     Some(Config {
         default: build_policy(&top)?,
+        index: RuleIndex::new(&rules),
         rules,
         warnings: Vec::new(),
     })

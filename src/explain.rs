@@ -4,9 +4,10 @@
 //! Native only: `cors-check explain` prints it.
 
 use crate::config::Config;
-use crate::decision::{decide, Decision, RequestHead};
+use crate::decision::{decide, Decision};
 use crate::policy::{Outcome, Policy, Reason};
 use crate::report::COMPARISON_METRICS;
+use crate::request::RequestHead;
 use crate::response::{self, ActualPlan, HeaderPlan, VARY};
 use crate::rule::{HostPattern, Rule};
 use crate::shown::shown;

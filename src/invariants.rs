@@ -1,9 +1,10 @@
 //! The security invariants of every decision, checked by the property tests
 //! and by every fuzz target from one definition. Native only.
 
-use crate::decision::{decide, Decision, RequestHead};
+use crate::decision::{decide, Decision};
 use crate::origin;
 use crate::origin_pattern::PROBE_ORIGIN;
+use crate::request::RequestHead;
 use crate::response::{ALLOW_CREDENTIALS, ALLOW_ORIGIN};
 use crate::{Config, Policy};
 

@@ -16,12 +16,18 @@ pub mod plugin;
 pub mod policy;
 pub mod public_suffix;
 pub mod report;
+pub mod request;
 pub mod response;
 pub mod rule;
+pub mod rule_index;
 pub mod shown;
+pub mod sorted_map;
 pub mod sorted_names;
 pub mod token;
+pub mod wildcard_index;
 
+#[cfg(test)]
+mod index_tests;
 #[cfg(test)]
 mod properties_tests;
 

@@ -2,8 +2,9 @@
 //! answers "is this request's origin allowed?" without allocating.
 
 use crate::host_checks;
-use crate::origin::{self, Origin};
+use crate::origin;
 use crate::sorted_names::SortedNames;
+use crate::wildcard_index::WildcardIndex;
 use regex_lite::Regex;
 
 /// Used to catch matchers that match everything: no real deployment allows it.
@@ -135,7 +136,15 @@ impl Wildcard {
         self.subdomains.then(|| self.base_host())
     }
 
-    fn matches(&self, origin: &Origin<'_>) -> bool {
+    /// `None` for any port (`:*`); `Some(None)` for the scheme's default.
+    pub fn port(&self) -> Option<Option<&str>> {
+        self.port.as_ref().map(|p| p.as_deref())
+    }
+
+    /// Whether this one wildcard allows `origin`: what `WildcardIndex`
+    /// finds without a scan, kept as its tests' reference.
+    #[cfg(test)]
+    pub(crate) fn matches(&self, origin: &origin::Origin<'_>) -> bool {
         let host_ok = if self.subdomains {
             // The host must be longer than ".example.com", so example.com itself
             // and evilexample.com never match; labels were validated by the parser.
@@ -242,7 +251,7 @@ pub struct OriginSet {
     any: bool,
     null: bool,
     exact: SortedNames,
-    wildcards: Vec<Wildcard>,
+    wildcards: WildcardIndex,
     matchers: Vec<Matcher>,
 }
 
@@ -250,16 +259,26 @@ impl OriginSet {
     pub fn new(patterns: Vec<OriginPattern>) -> OriginSet {
         let mut set = OriginSet::default();
         let mut exact = Vec::new();
+        let mut wildcards = Vec::new();
         for pattern in patterns {
             match pattern {
                 OriginPattern::Any => set.any = true,
                 OriginPattern::Null => set.null = true,
                 OriginPattern::Exact(origin) => exact.push(origin),
-                OriginPattern::Wildcard(w) => set.wildcards.push(w),
+                OriginPattern::Wildcard(w) => wildcards.push(w),
+                // Only a valid origin can equal a request's (parsed) origin,
+                // and that is lowercase, so such a matcher is an exact origin
+                // and is looked up with them; any other never matches.
+                OriginPattern::Matcher(Matcher::Exact { value, .. }) => {
+                    if origin::parse(value.as_bytes()).is_ok() {
+                        exact.push(value);
+                    }
+                }
                 OriginPattern::Matcher(m) => set.matchers.push(m),
             }
         }
         set.exact = SortedNames::new(exact);
+        set.wildcards = WildcardIndex::new(&wildcards);
         set
     }
 
@@ -284,7 +303,7 @@ impl OriginSet {
         if self.any {
             return true;
         }
-        if self.wildcards.iter().any(|w| w.matches(&parsed)) {
+        if self.wildcards.allows(&parsed) {
             return true;
         }
         // A parsed origin is ASCII, so this never fails.
@@ -489,6 +508,26 @@ mod tests {
         assert!(Matcher::new("regex", "(", false).is_err());
         assert!(Matcher::new("prefix", "", false).is_err());
         assert!(Matcher::new("glob", "x", false).is_err());
+    }
+
+    #[test]
+    fn exact_matchers_are_looked_up_as_exact_origins() {
+        // (value, ignore_case, origin, allowed)
+        let cases = [
+            ("https://a.com", false, "https://a.com", true),
+            ("https://A.com", false, "https://a.com", false),
+            ("https://A.com", true, "https://a.com", true),
+            ("https://a.com", true, "https://A.com", false),
+            ("https://a.com/", false, "https://a.com/", false),
+            ("https://a.com/", false, "https://a.com", false),
+            ("null", false, "null", false),
+            ("https://a.com", false, "https://a.com:8443", false),
+        ];
+        for (value, ignore_case, origin, want) in cases {
+            let matcher = Matcher::new("exact", value, ignore_case).unwrap();
+            let set = OriginSet::new(vec![OriginPattern::Matcher(matcher)]);
+            assert_eq!(set.allows(origin.as_bytes()), want, "{value} vs {origin}");
+        }
     }
 
     #[test]

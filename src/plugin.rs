@@ -5,11 +5,12 @@
 //! what the core built, count.
 
 use crate::config::Config;
-use crate::decision::{decide, Decision, Header, RequestHeaders};
+use crate::decision::{decide, Decision};
 use crate::error::ConfigErrors;
 use crate::origin::MAX_ORIGIN_LEN;
 use crate::policy::{Outcome, Policy, Reason};
 use crate::report::COMPARISON_METRICS;
+use crate::request::{Header, RequestHeaders};
 use crate::response::LocalReplies;
 use crate::shown::shown;
 
@@ -224,7 +225,7 @@ pub fn report_line<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decision::RequestHead;
+    use crate::request::RequestHead;
 
     #[test]
     fn replies_by_rule_and_debug_lines() {

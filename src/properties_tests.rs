@@ -3,10 +3,10 @@
 // are fixed (not time-based) so a run is reproducible in length.
 
 use crate::config::Config;
-use crate::decision::RequestHead;
 use crate::invariants::{self, sample_configs, OwnedHead, SAMPLE_POLICIES};
 use crate::origin_pattern::{parse_pattern, OriginSet};
 use crate::policy::Policy;
+use crate::request::RequestHead;
 use proptest::prelude::*;
 use proptest::sample::select;
 use serde_json::{json, Value};

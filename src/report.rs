@@ -5,8 +5,9 @@
 //! and these headers through, and with credentials?
 
 use crate::config::Config;
-use crate::decision::{Decision, Header, RequestHeaders};
+use crate::decision::Decision;
 use crate::policy::{Policy, Reason, Unmatched};
+use crate::request::{Header, RequestHeaders};
 use crate::response::{ALLOW_CREDENTIALS, ALLOW_HEADERS, ALLOW_METHODS, ALLOW_ORIGIN};
 use crate::shown::shown;
 use crate::token::is_safelisted_method;

@@ -55,8 +55,10 @@ impl HostPattern {
         })
     }
 
-    /// `host`: the request's authority without its port.
-    fn matches(&self, host: &[u8]) -> bool {
+    /// `host`: the request's authority without its port. Requests are
+    /// matched by `RuleIndex`; this is its tests' reference.
+    #[cfg(test)]
+    pub(crate) fn matches(&self, host: &[u8]) -> bool {
         match self {
             HostPattern::Any => true,
             HostPattern::Exact(name) => host.eq_ignore_ascii_case(name.as_bytes()),
@@ -78,6 +80,9 @@ pub struct Rule {
 }
 
 impl Rule {
+    /// Whether this rule applies to a request: what `RuleIndex` finds
+    /// without a scan, kept as its tests' reference.
+    #[cfg(test)]
     pub fn matches(&self, authority: &[u8], path: &[u8]) -> bool {
         let host = host_of(authority);
         let host_ok = self.hosts.is_empty() || self.hosts.iter().any(|h| h.matches(host));
@@ -92,7 +97,7 @@ impl Rule {
 /// `api.example.com:8443` → `api.example.com`, `[::1]:80` → `[::1]`, split
 /// as origins are; a trailing dot names the same host, so it is dropped too.
 /// A malformed authority is kept whole: it matches no host pattern.
-fn host_of(authority: &[u8]) -> &[u8] {
+pub(crate) fn host_of(authority: &[u8]) -> &[u8] {
     let host = origin::split_host_port(authority).map_or(authority, |(host, _)| host);
     host.strip_suffix(b".").unwrap_or(host)
 }

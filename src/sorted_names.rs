@@ -2,6 +2,7 @@
 //! ordered by length first and then bytes: most probes are settled by the
 //! lengths alone, and a long list costs O(log n). Lookups never allocate.
 
+use crate::sorted_map::cmp_lowercase;
 use std::cmp::Ordering;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -42,17 +43,6 @@ impl SortedNames {
 
 fn by_length_then_bytes(a: &[u8], b: &[u8]) -> Ordering {
     a.len().cmp(&b.len()).then_with(|| a.cmp(b))
-}
-
-/// Compares a lowercase name with one in any case, as if it were lowercased.
-fn cmp_lowercase(lower: &[u8], any_case: &[u8]) -> Ordering {
-    for (a, b) in lower.iter().zip(any_case) {
-        match a.cmp(&b.to_ascii_lowercase()) {
-            Ordering::Equal => {}
-            unequal => return unequal,
-        }
-    }
-    lower.len().cmp(&any_case.len())
 }
 
 #[cfg(test)]

@@ -61,7 +61,7 @@ pub(crate) fn count(
     instructions
 }
 
-struct Callgrind {
+pub(crate) struct Callgrind {
     child: Child,
     scratch: Scratch,
     /// Listener ports by name, chosen before start.
@@ -76,7 +76,7 @@ impl Drop for Callgrind {
 }
 
 /// Whether valgrind and callgrind_control can run here.
-fn available() -> bool {
+pub(crate) fn available() -> bool {
     ["valgrind", "callgrind_control"].iter().all(|tool| {
         Command::new(tool)
             .arg("--version")
@@ -97,7 +97,7 @@ fn free_port() -> u16 {
 impl Callgrind {
     /// Starts Envoy under callgrind with `bootstrap`, its listeners moved to
     /// fixed free ports, and waits (bounded) until every listener accepts.
-    fn start(envoy: &Path, mut bootstrap: Value) -> Callgrind {
+    pub(crate) fn start(envoy: &Path, mut bootstrap: Value) -> Callgrind {
         let mut ports = Vec::new();
         for listener in bootstrap["static_resources"]["listeners"]
             .as_array_mut()
@@ -167,7 +167,7 @@ impl Callgrind {
         fs::read_to_string(self.scratch.path("envoy.log")).unwrap_or_default()
     }
 
-    fn port(&self, name: &str) -> u16 {
+    pub(crate) fn port(&self, name: &str) -> u16 {
         self.ports
             .iter()
             .find(|(n, _)| n == name)
@@ -177,7 +177,7 @@ impl Callgrind {
 
     /// Instructions per request for `count` requests of `raw` on `port`,
     /// after `warm_up` unmeasured ones.
-    fn per_request(&self, port: u16, raw: &[u8], warm_up: usize, count: usize) -> f64 {
+    pub(crate) fn per_request(&self, port: u16, raw: &[u8], warm_up: usize, count: usize) -> f64 {
         let mut connection = Connection::open(port);
         connection.send(raw, warm_up);
         self.control(&["-z"]);

@@ -1,7 +1,7 @@
 //! The load: wrk runs against each contender's listener, the script that makes
 //! wrk print one parsable line, and its parsing into a `Sample`.
 
-use crate::common::{self, envoy::Envoy, envoy::Scratch};
+use crate::common::{self, envoy::Envoy, envoy::Scratch, http::Request};
 use crate::contenders::Contender;
 use crate::proc_stats::{cpu_ns, CpuUsage};
 use crate::settings::Settings;
@@ -28,27 +28,34 @@ pub(crate) struct Sample {
 }
 
 impl Workload {
-    /// The wrk script: the request, and a `done` hook printing one parsable line.
     fn wrk_script(self) -> String {
-        let request = self.request();
-        let mut script = format!("wrk.method = \"{}\"\n", request.method);
-        for (name, value) in &request.headers {
-            let _ = writeln!(
-                script,
-                "wrk.headers[\"{name}\"] = {:?}",
-                String::from_utf8_lossy(value)
-            );
-        }
-        script.push_str(
-            r#"done = function(summary, latency, requests)
+        wrk_script(&self.request(), None)
+    }
+}
+
+/// The wrk script sending `request` (with `host` as its `Host`, else wrk's
+/// own), and a `done` hook printing one parsable line.
+pub(crate) fn wrk_script(request: &Request, host: Option<&str>) -> String {
+    let mut script = format!("wrk.method = \"{}\"\n", request.method);
+    if let Some(host) = host {
+        let _ = writeln!(script, "wrk.headers[\"Host\"] = {host:?}");
+    }
+    for (name, value) in &request.headers {
+        let _ = writeln!(
+            script,
+            "wrk.headers[\"{name}\"] = {:?}",
+            String::from_utf8_lossy(value)
+        );
+    }
+    script.push_str(
+        r#"done = function(summary, latency, requests)
   io.write(string.format("RESULT %d %d %d %d %d %d %d %d\n", summary.requests, summary.duration,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
     summary.errors.status, latency:percentile(50), latency:percentile(99), latency.min, latency.max))
 end
 "#,
-        );
-        script
-    }
+    );
+    script
 }
 
 /// Each workload's wrk script, written to `scratch`.
@@ -130,7 +137,7 @@ pub(crate) fn rounds(
 }
 
 /// Runs wrk once; panics on errors or non-2xx answers, which would make the numbers meaningless.
-fn wrk(
+pub(crate) fn wrk(
     script: &Path,
     port: u16,
     seconds: u64,

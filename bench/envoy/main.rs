@@ -30,6 +30,7 @@ mod machine;
 mod micro_benchmarks;
 mod proc_stats;
 mod report;
+mod scale;
 mod settings;
 mod workloads;
 
@@ -41,8 +42,11 @@ use std::time::{Duration, Instant};
 use workloads::Workload;
 
 fn main() {
-    // `cargo bench` passes `--bench`; nothing else is expected.
+    // `cargo bench` passes `--bench`; `scale` runs the scale section instead.
     let settings = Settings::from_env();
+    if std::env::args().any(|a| a == "scale") {
+        return scale_section(&settings);
+    }
     for (path, how) in [
         (&settings.plugin_wasm, "make build"),
         (&settings.empty_wasm, "make bench-fixture"),
@@ -131,7 +135,21 @@ fn main() {
     let table = report.markdown();
     println!("\n{table}");
     if let Some(doc) = &settings.doc {
-        report::write_section(doc, &table);
+        report::write_section(doc, "bench", &table);
+        println!("wrote {}", doc.display());
+    }
+}
+
+/// The scale section: what a request costs as the policy grows (`scale.rs`).
+fn scale_section(settings: &Settings) {
+    let deadline = Instant::now() + Duration::from_secs(settings.max_seconds);
+    let upstream = Envoy::start(&bootstrap::upstream())
+        .unwrap_or_else(|log| panic!("the upstream Envoy did not start:\n{log}"));
+    let table = scale::run(settings, upstream.port(), deadline);
+    drop(upstream);
+    println!("\n{table}");
+    if let Some(doc) = &settings.doc {
+        report::write_section(doc, "scale", &table);
         println!("wrote {}", doc.display());
     }
 }

@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
 
-fn median(mut values: Vec<f64>) -> f64 {
+pub(crate) fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     let mid = values.len() / 2;
     if values.len() % 2 == 1 {
@@ -204,13 +204,16 @@ fn file_size(path: &Path) -> u64 {
 
 /// Replaces what lies between the bench markers of the doc, or writes the
 /// markers and the table if the doc has none.
-pub(crate) fn write_section(doc: &Path, table: &str) {
-    const START: &str = "<!-- bench:start -->";
-    const END: &str = "<!-- bench:end -->";
+/// Replaces the section between `<!-- NAME:start -->` and `<!-- NAME:end -->`.
+pub(crate) fn write_section(doc: &Path, name: &str, table: &str) {
+    let (start, end) = (
+        format!("<!-- {name}:start -->"),
+        format!("<!-- {name}:end -->"),
+    );
     let old = fs::read_to_string(doc).unwrap_or_default();
-    let new = match (old.find(START), old.find(END)) {
-        (Some(a), Some(b)) if a < b => format!("{}{START}\n{table}{}", &old[..a], &old[b..]),
-        _ => format!("{old}\n{START}\n{table}{END}\n"),
+    let new = match (old.find(&start), old.find(&end)) {
+        (Some(a), Some(b)) if a < b => format!("{}{start}\n{table}{}", &old[..a], &old[b..]),
+        _ => format!("{old}\n{start}\n{table}{end}\n"),
     };
     if let Some(dir) = doc.parent() {
         fs::create_dir_all(dir).unwrap();

@@ -3,7 +3,9 @@
 //! callgrind), `BENCH_QUIET_WAIT` seconds to wait for the other processes on
 //! the machine to go quiet before starting (0), `BENCH_DOC`
 //! (docs/benchmarks.md; `-` writes nothing), `ENVOY`, `CORS_WASM`, `CORS_MODULE`,
-//! `BENCH_EMPTY_WASM`, `BENCH_EMPTY_MODULE`. The whole run is bounded by `BENCH_MAX_SECONDS` (1200).
+//! `BENCH_EMPTY_WASM`, `BENCH_EMPTY_MODULE`; for the scale section
+//! (`cargo bench --bench envoy -- scale`), `BENCH_SCALE_ROUNDS` (3) and
+//! `BENCH_SCALE_SECONDS` (1). The whole run is bounded by `BENCH_MAX_SECONDS` (1200).
 
 use crate::common;
 use std::path::PathBuf;
@@ -15,6 +17,9 @@ pub(crate) struct Settings {
     pub(crate) quiet_wait: u64,
     pub(crate) max_seconds: u64,
     pub(crate) callgrind_requests: usize,
+    /// The scale section (`make bench-scale`): rounds and seconds per run.
+    pub(crate) scale_rounds: usize,
+    pub(crate) scale_seconds: u64,
     pub(crate) doc: Option<PathBuf>,
     pub(crate) plugin_wasm: PathBuf,
     pub(crate) module: PathBuf,
@@ -42,6 +47,8 @@ impl Settings {
             quiet_wait: env_or("BENCH_QUIET_WAIT", 0),
             max_seconds: env_or("BENCH_MAX_SECONDS", 1200),
             callgrind_requests: env_or("BENCH_CALLGRIND_REQUESTS", 300),
+            scale_rounds: env_or("BENCH_SCALE_ROUNDS", 3),
+            scale_seconds: env_or("BENCH_SCALE_SECONDS", 1),
             doc: (doc != "-").then(|| root.join(doc)),
             plugin_wasm: common::wasm_path(),
             module: common::form::Form::Module.artifact(),

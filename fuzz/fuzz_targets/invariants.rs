@@ -5,7 +5,7 @@
 //! used by the property tests), turned into panics that libFuzzer reports as
 //! crashes with their input, and a raw request head parsed as Envoy does.
 
-use cors_core::decision::RequestHead;
+use cors_core::request::RequestHead;
 use cors_core::invariants;
 use cors_core::{Config, Policy};
 

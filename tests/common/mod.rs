@@ -3,6 +3,7 @@
 //! receives, and a raw HTTP/1.1 client that can send any bytes.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod big_policies;
 pub mod cases;
 pub mod curl;
 pub mod envoy;

@@ -21,6 +21,7 @@ mod module_refused;
 mod native_differential;
 mod per_route;
 mod report_mode;
+mod scale;
 // Robustness.
 mod bad_config;
 mod fuzz_replay;

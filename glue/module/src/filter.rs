@@ -5,9 +5,10 @@
 //! and counters go through Envoy's thread-safe stats.
 
 use crate::ffi::{self, EnvoyConfig, Stream};
-use cors_core::decision::{Decision, Header, RequestHead, RequestHeaders};
+use cors_core::decision::Decision;
 use cors_core::plugin::{counter_names, debug_line, report_line, Counter, COUNTERS};
 use cors_core::report::{AnswerRead, Pending};
+use cors_core::request::{Header, RequestHead, RequestHeaders};
 use cors_core::response::{self, MANAGED, VARY};
 use cors_core::Plugin;
 use std::cell::OnceCell;

@@ -7,10 +7,11 @@
 //! measures each): reading a header that is present is the dearest, since the
 //! host calls back into the VM to allocate its copy.
 
-use cors_core::decision::{Decision, Header, RequestHeaders};
+use cors_core::decision::Decision;
 use cors_core::plugin::{debug_line, report_line, Counter, COUNTERS};
 use cors_core::policy::Outcome;
 use cors_core::report::{AnswerRead, Pending};
+use cors_core::request::{Header, RequestHeaders};
 use cors_core::response::{self, VARY};
 use cors_core::Plugin;
 use log::{debug, error, info, warn};
