@@ -142,7 +142,7 @@ fn main() {
 
 /// The scale section: what a request costs as the policy grows (`scale.rs`).
 fn scale_section(settings: &Settings) {
-    let deadline = Instant::now() + Duration::from_secs(settings.max_seconds);
+    let deadline = Instant::now() + Duration::from_secs(settings.scale_max_seconds);
     let upstream = Envoy::start(&bootstrap::upstream())
         .unwrap_or_else(|log| panic!("the upstream Envoy did not start:\n{log}"));
     let table = scale::run(settings, upstream.port(), deadline);
