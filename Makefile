@@ -162,7 +162,7 @@ test-browser: packages-test build envoy
 ## The examples (envoy/, docker-compose.yaml, istio/, gateway/), the JSON Schema, cors-check, and the stats and debug logs in a real Envoy
 test-ops: packages-test build envoy
 	ENVOY=$(ENVOY) cargo test --test suites -- examples:: schema:: --test-threads 2
-	$(call each-form,cargo test --test suites -- cors_check:: observability:: --test-threads 2)
+	$(call each-form,cargo test --test suites -- cors_check:: import:: observability:: --test-threads 2)
 
 ## image: the OCI image an Istio WasmPlugin pulls (Dockerfile), with Docker or Buildah
 IMAGE   ?= proxy-wasm-cors:$(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)

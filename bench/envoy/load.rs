@@ -147,7 +147,7 @@ pub(crate) fn wrk(
 ) -> Sample {
     assert!(
         Instant::now() + Duration::from_secs(seconds + 5) < deadline,
-        "out of time: BENCH_MAX_SECONDS reached"
+        "out of time: the bench's bound (BENCH_MAX_SECONDS, or BENCH_SCALE_MAX_SECONDS for the scale section) reached"
     );
     let mut command = Command::new("wrk");
     command

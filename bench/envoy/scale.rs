@@ -302,7 +302,7 @@ fn measure(settings: &Settings, family: Family, n: usize, up: u16, deadline: Ins
             for contender in CONTENDERS {
                 assert!(
                     Instant::now() < deadline,
-                    "out of time: BENCH_MAX_SECONDS reached"
+                    "out of time: BENCH_SCALE_MAX_SECONDS reached"
                 );
                 let port = counted.port(contender.name());
                 let per_request = counted.per_request(port, &raw, count, count);
