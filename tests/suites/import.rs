@@ -341,3 +341,39 @@ fn imported_envoy_policies_answer_browsers_as_the_native_filter_did() {
     println!("import against the native filter: {} cases, {} the same verdict, {differing} different where import listed the difference", cases.len(), cases.len() - differing);
     assert_eq!(differing, LISTED.len());
 }
+
+/// .pre-commit-hooks.yaml's hook does what it says: its `files` pattern takes
+/// YAML and JSON, and its `entry` fails on a danger and passes on warnings
+/// only and on YAML that holds no CORS policy.
+#[test]
+fn pre_commit_hook_audits_the_files_it_is_given() {
+    let text = fs::read_to_string(common::root().join(".pre-commit-hooks.yaml")).unwrap();
+    let hooks: Vec<Value> = serde_norway::from_str(&text).unwrap();
+    let hook = hooks.iter().find(|h| h["id"] == "cors-audit").unwrap();
+    let files = regex_lite::Regex::new(hook["files"].as_str().unwrap()).unwrap();
+    for (path, taken) in [
+        ("k8s/route.yaml", true),
+        ("a.yml", true),
+        ("policy.json", true),
+        ("README.md", false),
+    ] {
+        assert_eq!(files.is_match(path), taken, "{path}");
+    }
+    let entry: Vec<&str> = hook["entry"].as_str().unwrap().split_whitespace().collect();
+    assert_eq!(entry[..2], ["cors-check", "audit"]);
+    // (files the hook is given, exit code)
+    let cases: [(&[&str], i32); 4] = [
+        (&["dangerous-list.yaml"], 1),
+        (
+            &["gateway-httproute.yaml", "envoy-bootstrap-deprecated.yaml"],
+            0,
+        ),
+        (&["../../docker-compose.yaml"], 0),
+        (&["gateway-httproute.yaml", "envoy-rds.yaml"], 1),
+    ];
+    for (given, want) in cases {
+        let args: Vec<&str> = entry[1..].iter().chain(given).copied().collect();
+        let (code, out, err) = run(&args);
+        assert_eq!(code, want, "{args:?}:\n{out}{err}");
+    }
+}

@@ -9,7 +9,7 @@
 
 use crate::from_istio::duration_seconds;
 use crate::input::{Document, Place};
-use crate::source::{At, Fields, Group, Platform, Scoped, SourceOrigin, SourcePolicy};
+use crate::source::{hostnames, At, Fields, Group, Platform, Scoped, SourceOrigin, SourcePolicy};
 use serde_json::Value;
 
 fn is_kind(value: &Value, kind: &str, group: &str) -> bool {
@@ -103,27 +103,6 @@ fn rule_matches(
         });
     }
     out
-}
-
-fn hostnames(value: &Value, field: &str, place: &Place) -> Vec<At<String>> {
-    let hosts: Vec<At<String>> = value
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-        .iter()
-        .enumerate()
-        .filter_map(|(i, h)| {
-            Some(At {
-                place: place.child(&format!("{field}[{i}]")),
-                value: h.as_str()?.to_string(),
-            })
-        })
-        .collect();
-    if hosts.iter().any(|h| h.value == "*") {
-        Vec::new()
-    } else {
-        hosts
-    }
 }
 
 /// Sorts entries the way Gateway API picks among matches: exact hostnames

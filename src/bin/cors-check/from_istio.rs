@@ -3,7 +3,7 @@
 //! route), with its `hosts` and `match[].uri`.
 
 use crate::input::{Document, Place};
-use crate::source::{At, Fields, Group, Platform, Scoped, SourceOrigin, SourcePolicy};
+use crate::source::{hostnames, At, Fields, Group, Platform, Scoped, SourceOrigin, SourcePolicy};
 use serde_json::Value;
 
 pub fn is_virtual_service(value: &Value) -> bool {
@@ -16,24 +16,7 @@ pub fn is_virtual_service(value: &Value) -> bool {
 pub fn read(document: &Document) -> Option<Group> {
     let vs = &document.value;
     let root = &document.root;
-    let hosts: Vec<At<String>> = vs["spec"]["hosts"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-        .iter()
-        .enumerate()
-        .filter_map(|(i, h)| {
-            Some(At {
-                place: root.child(&format!("spec.hosts[{i}]")),
-                value: h.as_str()?.to_string(),
-            })
-        })
-        .collect();
-    let hosts = if hosts.iter().any(|h| h.value == "*") {
-        Vec::new()
-    } else {
-        hosts
-    };
+    let hosts = hostnames(&vs["spec"]["hosts"], "spec.hosts", root);
     let routes = vs["spec"]["http"]
         .as_array()
         .map(Vec::as_slice)

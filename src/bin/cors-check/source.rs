@@ -3,6 +3,7 @@
 //! what `import` translates and `audit` judges.
 
 use crate::input::Place;
+use serde_json::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Platform {
@@ -169,5 +170,27 @@ impl Found {
             .iter()
             .flat_map(|g| g.scoped.iter())
             .filter_map(|s| s.policy.as_ref())
+    }
+}
+
+/// A list of host names with where each was written; `*` among them means every host (empty).
+pub fn hostnames(value: &Value, field: &str, place: &Place) -> Vec<At<String>> {
+    let hosts: Vec<At<String>> = value
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+        .filter_map(|(i, h)| {
+            Some(At {
+                place: place.child(&format!("{field}[{i}]")),
+                value: h.as_str()?.to_string(),
+            })
+        })
+        .collect();
+    if hosts.iter().any(|h| h.value == "*") {
+        Vec::new()
+    } else {
+        hosts
     }
 }
