@@ -19,9 +19,12 @@ use crate::shown::shown;
 #[derive(Debug, Clone)]
 pub struct Plugin {
     pub config: Config,
-    /// Each policy's local replies, indexed by `slot` (`None` where a rule
-    /// turns CORS off).
-    replies: Vec<Option<LocalReplies>>,
+    /// The distinct local replies: policies that differ only in their
+    /// origins (one per tenant, say) answer with the same bytes, kept once.
+    replies: Vec<LocalReplies>,
+    /// Each policy's replies in `replies`, indexed by `slot` (`None` where a
+    /// rule turns CORS off).
+    reply_of: Vec<Option<usize>>,
     /// The longest allowed-preflight reply any origin can make, in bytes.
     longest_reply: usize,
 }
@@ -32,18 +35,32 @@ impl Plugin {
     }
 
     pub fn new(config: Config) -> Plugin {
-        let replies: Vec<Option<LocalReplies>> = (0..=config.rules.len())
-            .map(|slot| config.policy_at(slot.checked_sub(1)).map(LocalReplies::new))
+        let mut replies: Vec<LocalReplies> = Vec::new();
+        // `replies`' positions in the order of their bytes, to find a twin.
+        let mut sorted: Vec<usize> = Vec::new();
+        let reply_of = (0..=config.rules.len())
+            .map(|slot| {
+                let built = LocalReplies::new(config.policy_at(slot.checked_sub(1))?);
+                let found = sorted.binary_search_by(|&i| replies[i].cmp_bytes(&built));
+                Some(match found {
+                    Ok(at) if built.is_shareable() => sorted[at],
+                    Ok(at) | Err(at) => {
+                        sorted.insert(at, replies.len());
+                        replies.push(built);
+                        replies.len() - 1
+                    }
+                })
+            })
             .collect();
         let longest_reply = replies
             .iter()
-            .flatten()
             .map(|r| r.allowed_len(MAX_ORIGIN_LEN))
             .max()
             .unwrap_or(0);
         Plugin {
             config,
             replies,
+            reply_of,
             longest_reply,
         }
     }
@@ -55,9 +72,8 @@ impl Plugin {
     /// The prebuilt local replies of the policy `decide` chose (`rule`: its
     /// index in `rules`, `None` for the top level).
     pub fn replies(&self, rule: Option<usize>) -> Option<&LocalReplies> {
-        self.replies
-            .get(rule.map_or(0, |i| i + 1))
-            .and_then(Option::as_ref)
+        let at = (*self.reply_of.get(rule.map_or(0, |i| i + 1))?)?;
+        self.replies.get(at)
     }
 
     /// Capacity that makes `LocalReplies::allowed` never allocate, for any
@@ -226,6 +242,29 @@ pub fn report_line<'a>(
 mod tests {
     use super::*;
     use crate::request::RequestHead;
+
+    #[test]
+    fn policies_answering_alike_share_their_replies() {
+        let plugin = Plugin::parse(
+            br#"{"allow_origins": ["https://app.example.com"], "allow_methods": ["PUT"],
+                 "rules": [
+                   {"hosts": ["a.example"], "allow_origins": ["https://a.example"]},
+                   {"hosts": ["b.example"], "allow_origins": ["https://b.example"]},
+                   {"hosts": ["c.example"], "allow_methods": ["PATCH"]},
+                   {"hosts": ["d.example"], "allow_methods": ["*"], "allow_credentials": true},
+                   {"hosts": ["e.example"], "allow_methods": ["*"], "allow_credentials": true}
+                 ]}"#,
+        )
+        .unwrap();
+        let at = |rule| plugin.replies(rule).unwrap() as *const LocalReplies;
+        // The top level and the two tenants differ only in origins.
+        assert_eq!(at(None), at(Some(0)));
+        assert_eq!(at(Some(0)), at(Some(1)));
+        assert_ne!(at(Some(1)), at(Some(2)));
+        // Replies that echo the request are their policy's own, even when alike.
+        assert_ne!(at(Some(3)), at(Some(4)));
+        assert_eq!(plugin.replies.len(), 4);
+    }
 
     #[test]
     fn replies_by_rule_and_debug_lines() {

@@ -3,6 +3,7 @@
 
 use crate::header_list::MAX_LIST_LEN;
 use crate::policy::Policy;
+use std::cmp::Ordering;
 
 /// Longer than any method a browser asks for; longer ones are still echoed.
 const ECHOED_METHOD_LEN: usize = 64;
@@ -144,6 +145,22 @@ impl LocalReplies {
             echoing: (policy.echoes_methods() || policy.echoes_headers()).then(|| policy.clone()),
             rejected,
         }
+    }
+
+    /// Whether a policy whose replies have the same bytes can use these: not
+    /// when they echo the request's method or headers (their policy decides).
+    pub fn is_shareable(&self) -> bool {
+        self.echoing.is_none()
+    }
+
+    /// Orders replies by everything they hold, so a twin is found by search.
+    pub fn cmp_bytes(&self, other: &LocalReplies) -> Ordering {
+        fn key(r: &LocalReplies) -> (bool, bool, [&[u8]; 5]) {
+            let [a, b] = &r.allowed;
+            let bytes = [&a.head, &a.tail, &b.head, &b.tail, &r.rejected];
+            (r.echoing.is_some(), r.any_origin, bytes.map(Vec::as_slice))
+        }
+        key(self).cmp(&key(other))
     }
 
     /// Writes the headers of `preflight_allowed` for this request, serialized,

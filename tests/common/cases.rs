@@ -4,6 +4,7 @@
 
 use super::curl::{self, H2};
 use super::envoy::Envoy;
+use super::form::Form;
 use super::http::{send_raw, Request};
 use super::upstream::Upstream;
 
@@ -19,6 +20,8 @@ pub struct Case {
     pub vary: Option<&'static str>,
     /// Whether the request must reach the upstream.
     pub upstream: bool,
+    /// The filter's access-log entry (README "Access log"), if checked.
+    pub logged: Option<&'static str>,
 }
 
 pub fn case(name: &'static str, request: Request, status: u16) -> Case {
@@ -30,6 +33,7 @@ pub fn case(name: &'static str, request: Request, status: u16) -> Case {
         cors: Vec::new(),
         vary: None,
         upstream: true,
+        logged: None,
     }
 }
 
@@ -48,6 +52,11 @@ impl Case {
     }
     pub fn host(mut self, host: &'static str) -> Case {
         self.host = host;
+        self
+    }
+    /// The entry the filter records for this request (`FILTER_STATE(wasm.cors)`).
+    pub fn logged(mut self, entry: &'static str) -> Case {
+        self.logged = Some(entry);
         self
     }
 }
@@ -116,5 +125,37 @@ pub fn check_on(
         Ok(())
     } else {
         Err(problems.join("; "))
+    }
+}
+
+/// `check_on`, then the request's one line in `envoy`'s access log, written
+/// by the listener `listener`: its method, path and status, the response code
+/// details this form gives (`Form::details`), and the case's entry.
+pub fn check_logged(
+    envoy: &Envoy,
+    listener: &str,
+    upstream: &Upstream,
+    case: &Case,
+    transport: Transport,
+) -> Result<(), String> {
+    let seen = envoy.access_log().len();
+    let answered = check_on(envoy.listener_port(listener), upstream, case, transport);
+    let Some(entry) = case.logged else {
+        return answered;
+    };
+    let lines = envoy.access_log_after(seen, 1);
+    let details = Form::current().details(case.upstream, case.status, entry);
+    let want = format!(
+        "{listener}|{}|{}|{}|{details}|{entry}",
+        case.request.method, case.request.path, case.status
+    );
+    let logged = match lines.as_slice() {
+        [line] if *line == want => Ok(()),
+        _ => Err(format!("access log {lines:?} (want [{want:?}])")),
+    };
+    match (answered, logged) {
+        (Ok(()), logged) => logged,
+        (Err(e), Ok(())) => Err(e),
+        (Err(e), Err(l)) => Err(format!("{e}; {l}")),
     }
 }

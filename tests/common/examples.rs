@@ -29,6 +29,10 @@ pub const CONFIG_FILES: [&str; 8] = [
     "docker-compose.yaml",
 ];
 
+/// YAML at the top that is no example: the pre-commit hooks (checked by
+/// `import::pre_commit_hook_audits_the_files_it_is_given`).
+pub const OTHER_YAML: [&str; 1] = [".pre-commit-hooks.yaml"];
+
 /// Files of envoy/, istio/ and gateway/ and at the top that are YAML: every one must be
 /// listed above, so a new example cannot escape the checks.
 pub fn yaml_files_in_repo() -> Vec<String> {

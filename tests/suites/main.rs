@@ -32,5 +32,6 @@ mod browser;
 // What operators use.
 mod cors_check;
 mod examples;
+mod import;
 mod observability;
 mod schema;

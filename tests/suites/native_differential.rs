@@ -27,13 +27,13 @@ const STAR_WITH_CREDENTIALS: &str =
 
 /// What the script sees, in short.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Seen {
+pub(crate) enum Seen {
     Resolved,
     BlockedAtPreflight,
     BlockedAtActual,
 }
 
-fn seen(verdict: &Verdict) -> Seen {
+pub(crate) fn seen(verdict: &Verdict) -> Seen {
     match verdict {
         Verdict::Resolved { .. } => Seen::Resolved,
         Verdict::Blocked {
@@ -51,14 +51,14 @@ use Seen::{BlockedAtActual as ACTUAL, BlockedAtPreflight as PREFLIGHT, Resolved 
 /// One policy, both ways. `native_admin` is a second native policy on the
 /// route `/admin/`, merged field by field with the virtual host's one, as the
 /// plugin's `rules` entry for `/admin/` is with its top level.
-struct Policy {
-    name: &'static str,
+pub(crate) struct Policy {
+    pub(crate) name: &'static str,
     plugin: Value,
     native: Value,
     native_admin: Option<Value>,
 }
 
-fn policies() -> Vec<Policy> {
+pub(crate) fn policies() -> Vec<Policy> {
     let policy = |name, plugin, native| Policy {
         name,
         plugin,
@@ -159,10 +159,10 @@ fn policies() -> Vec<Policy> {
     ]
 }
 
-struct Case {
-    name: &'static str,
-    policy: &'static str,
-    script: ScriptRequest,
+pub(crate) struct Case {
+    pub(crate) name: &'static str,
+    pub(crate) policy: &'static str,
+    pub(crate) script: ScriptRequest,
     /// What the plugin's answer lets the script see.
     plugin: Seen,
     /// `None`: native must give the very same verdict. `Some`: a named,
@@ -214,7 +214,7 @@ impl Case {
 const APP: &str = "https://app.example.com";
 const EVIL: &str = "https://evil.example";
 
-fn cases() -> Vec<Case> {
+pub(crate) fn cases() -> Vec<Case> {
     let a128 = "a".repeat(128);
     let a129 = "a".repeat(129);
     vec![
@@ -312,7 +312,7 @@ fn cases() -> Vec<Case> {
 }
 
 /// The native filter on every route, its policy per virtual host (and route).
-fn native_listener(name: &str, policy: &Policy) -> Value {
+pub(crate) fn native_listener(name: &str, policy: &Policy) -> Value {
     let per_filter = |p: &Value| {
         let mut typed = p.clone();
         typed["@type"] =
@@ -339,7 +339,7 @@ fn native_listener(name: &str, policy: &Policy) -> Value {
     envoy::listener(name, vec![cors, envoy::router()], route_config)
 }
 
-fn describe(verdict: &Verdict) -> String {
+pub(crate) fn describe(verdict: &Verdict) -> String {
     match verdict {
         Verdict::Resolved { status, readable } => {
             format!("resolved {status}, JS reads {readable:?}")

@@ -148,6 +148,11 @@ extern "C" {
     fn envoy_dynamic_module_callback_get_most_specific_route_config(
         filter_envoy_ptr: *mut c_void,
     ) -> *const c_void;
+    fn envoy_dynamic_module_callback_http_set_filter_state_bytes(
+        filter_envoy_ptr: *mut c_void,
+        key: ModuleBuffer,
+        value: ModuleBuffer,
+    ) -> bool;
     fn envoy_dynamic_module_callback_log(level: u32, message: ModuleBuffer);
     fn envoy_dynamic_module_callback_log_enabled(level: u32) -> bool;
 }
@@ -373,6 +378,20 @@ impl Stream {
                 0,
                 ModuleBuffer::EMPTY,
                 ModuleBuffer::of(details.as_bytes()),
+            )
+        }
+    }
+
+    /// Sets a string in this stream's filter state, which access logs print
+    /// with `%FILTER_STATE(key:PLAIN)%`. `false` if Envoy could not.
+    pub fn set_filter_state(&self, key: &str, value: &[u8]) -> bool {
+        // SAFETY: live filter of the running hook; key and value are live
+        // slices that Envoy copies before returning.
+        unsafe {
+            envoy_dynamic_module_callback_http_set_filter_state_bytes(
+                self.ptr,
+                ModuleBuffer::of(key.as_bytes()),
+                ModuleBuffer::of(value),
             )
         }
     }

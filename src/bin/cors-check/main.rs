@@ -4,6 +4,8 @@
 //!   cors-check validate FILE...
 //!   cors-check explain FILE [--origin O] [--method M] [--header H]... [--host H] [--path P]
 //!                           [--preflight] [--private-network]
+//!   cors-check import FILE... [--as envoy|istio|gateway] [--format json] [--output FILE]
+//!   cors-check audit FILE... [--format json] [--output FILE]
 //!
 //! FILE is the plugin's JSON, an Envoy configuration (YAML or JSON, with the
 //! envoy.filters.http.wasm filter) or an Istio WasmPlugin manifest.
@@ -13,6 +15,27 @@
 // says so.
 #[cfg(not(target_arch = "wasm32"))]
 mod native;
+// `import` and `audit`: other platforms' CORS policies, read and judged.
+#[cfg(not(target_arch = "wasm32"))]
+mod audit;
+#[cfg(not(target_arch = "wasm32"))]
+mod from_envoy;
+#[cfg(not(target_arch = "wasm32"))]
+mod from_gateway;
+#[cfg(not(target_arch = "wasm32"))]
+mod from_istio;
+#[cfg(not(target_arch = "wasm32"))]
+mod import;
+#[cfg(not(target_arch = "wasm32"))]
+mod import_audit;
+#[cfg(not(target_arch = "wasm32"))]
+mod input;
+#[cfg(not(target_arch = "wasm32"))]
+mod probe;
+#[cfg(not(target_arch = "wasm32"))]
+mod source;
+#[cfg(not(target_arch = "wasm32"))]
+mod translate;
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() -> std::process::ExitCode {

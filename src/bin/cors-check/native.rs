@@ -17,9 +17,19 @@ const USAGE: &str = "usage:
       why, and the exact response headers. --preflight explains the OPTIONS preflight the
       browser sends first for METHOD and the --header names. Defaults: --method GET,
       --host localhost, --path /.
-FILE: the plugin's JSON, an Envoy configuration (YAML or JSON) with the
+  cors-check import FILE... [--as envoy|istio|gateway] [--format json] [--output FILE]
+      Reads the CORS policies of Envoy (CorsPolicy), Istio (VirtualService corsPolicy), Gateway
+      API (HTTPRoute CORS filter) and Envoy Gateway (SecurityPolicy cors) in FILE and writes this
+      filter's configuration (--as: the whole resource to apply); every difference in meaning on
+      stderr, one line each. Exit 1 when a choice is left to you (the lines starting \"choose:\").
+  cors-check audit FILE... [--format json] [--output FILE] [--allow-empty]
+      Reports what is dangerous in those policies under their own platform's semantics: one line
+      per finding (danger or warn, where, what, the fix). Exit 1 when there is a danger.
+      --allow-empty: files without any CORS policy pass (exit 0) instead of exit 2.
+FILE (validate, explain): the plugin's JSON, an Envoy configuration (YAML or JSON) with the
 envoy.filters.http.wasm filter, or an Istio WasmPlugin.
-Exit status: 0 ok, 1 invalid configuration, 2 usage or unreadable file.";
+Exit status: 0 ok, 1 invalid configuration (import: a choice to make; audit: a danger),
+2 usage, unreadable file or no policy found.";
 
 /// Exit statuses.
 const INVALID: u8 = 1;
@@ -30,6 +40,8 @@ pub fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("validate") if args.len() > 1 => validate(&args[1..]),
         Some("explain") => explain_command(&args[1..]),
+        Some("import") => crate::import_audit::import_command(&args[1..]),
+        Some("audit") => crate::import_audit::audit_command(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)
