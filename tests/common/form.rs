@@ -95,26 +95,6 @@ impl Form {
         }
     }
 
-    /// `%RESPONSE_CODE_DETAILS%` for a request the filter logged `entry`
-    /// for: `via_upstream` when the upstream answered; for the plugin's own
-    /// reply, the Wasm form's `cors_*` code (`cors_` and the entry's reason
-    /// word), and nothing for the module, which answers straight to the
-    /// encoders, where Envoy records no details.
-    pub fn details(self, upstream: bool, status: u16, entry: &str) -> String {
-        if upstream {
-            return "via_upstream".to_string();
-        }
-        match self {
-            Form::Module => String::new(),
-            Form::Wasm if status == 204 => "cors_preflight_allowed".to_string(),
-            Form::Wasm => {
-                let reason = entry.split(' ').nth(1).unwrap_or("");
-                let word = reason.split(':').next().unwrap_or("");
-                format!("cors_{word}")
-            }
-        }
-    }
-
     /// Envoy's arguments for this form's log lines at debug level.
     pub fn debug_log_args(self) -> [&'static str; 2] {
         match self {
