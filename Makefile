@@ -93,7 +93,7 @@ endef
 ## run: the demo — Envoy with the plugin on 127.0.0.1:10000 in front of a demo upstream
 run: build-wasm envoy
 	$(call demo-banner,plugin)
-	exec $(ENVOY) -c envoy/envoy.yaml --concurrency 1 --disable-hot-restart --log-level warn --component-log-level wasm:info
+	exec $(ENVOY) -c envoy/envoy.yaml --concurrency 1 --disable-hot-restart --log-level warn --component-log-level wasm:info --file-flush-interval-msec 100
 
 ## run-tls: the demo over TLS with HTTP/2 (envoy/tls.yaml): https://localhost:10443, a certificate made for it
 TLS_DIR := target/tls
@@ -115,7 +115,7 @@ $(TLS_DIR)/cert.pem:
 ## run-native: the same demo with the dynamic module (dist/libcors.so) instead of the Wasm plugin
 run-native: build-module envoy
 	$(call demo-banner,dynamic module)
-	exec $(ENVOY) -c envoy/native.yaml --concurrency 2 --disable-hot-restart --log-level warn --component-log-level dynamic_modules:info
+	exec $(ENVOY) -c envoy/native.yaml --concurrency 2 --disable-hot-restart --log-level warn --component-log-level dynamic_modules:info --file-flush-interval-msec 100
 
 ## test: everything below, installing what it needs first (system packages, Envoys, toolchains)
 ## Lint, unit and property tests of the core, then, for each form (Wasm plugin, dynamic module): the Envoy

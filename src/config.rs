@@ -31,7 +31,7 @@ pub const POLICY_FIELDS: [&str; 10] = [
     "dangerously_allow_insecure_origins_with_credentials",
 ];
 /// Fields only the top level accepts.
-pub const TOP_LEVEL_FIELDS: [&str; 1] = ["rules"];
+pub const TOP_LEVEL_FIELDS: [&str; 2] = ["rules", "access_log"];
 /// Fields only a rule accepts.
 pub const RULE_FIELDS: [&str; 3] = ["hosts", "path_prefix", "enabled"];
 /// Kinds of Envoy-style origin matchers.
@@ -50,6 +50,9 @@ pub struct Config {
     /// naming its field and value like an error: logged when the
     /// configuration is accepted, printed by `cors-check validate`.
     pub warnings: Vec<ConfigError>,
+    /// `"access_log": true`: record each decision for Envoy's access log
+    /// (`access_log`), at the cost of a host call per request.
+    pub access_log: bool,
 }
 
 /// Which policy applies to a request.
@@ -154,11 +157,16 @@ fn parse_document(
             Vec::new()
         }
     };
+    let access_log = object
+        .get("access_log")
+        .and_then(|value| read_bool(value, "access_log", errors))
+        .is_some_and(|(_, on)| on);
     Some(Config {
         default: build_policy(&top)?,
         index: RuleIndex::new(&rules),
         rules,
         warnings: Vec::new(),
+        access_log,
     })
 }
 

@@ -3,6 +3,7 @@
 //! the same `response` plans as the Wasm filter, so it says what Envoy does.
 //! Native only: `cors-check explain` prints it.
 
+use crate::access_log;
 use crate::config::Config;
 use crate::decision::{decide, Decision};
 use crate::policy::{Outcome, Policy, Reason};
@@ -72,6 +73,8 @@ pub struct Explanation {
     pub report: bool,
     /// The request has `Origin`: in report mode its response is compared.
     pub compared: bool,
+    /// The entry the filter records for Envoy's access log (`access_log`).
+    pub logged: String,
 }
 
 /// Explains `request` under `config`. `Err` for a request that cannot be a
@@ -99,6 +102,7 @@ pub fn explain(config: &Config, request: &Request) -> Result<Explanation, String
         private_network: (request.preflight && request.private_network).then_some(b"true"),
     };
     let decision = decide(config, &head);
+    let logged = access_log::entry(&decision, &head).as_str().to_string();
     let decision_rule = decision.rule();
     let policy_name = match decision_rule {
         None => "top level".to_string(),
@@ -117,6 +121,7 @@ pub fn explain(config: &Config, request: &Request) -> Result<Explanation, String
                 hint: None,
                 report: false,
                 compared: false,
+                logged,
             })
         }
         Decision::Reply { status: 204, .. } => (
@@ -178,6 +183,7 @@ pub fn explain(config: &Config, request: &Request) -> Result<Explanation, String
         hint,
         report: decision.policy().is_some_and(Policy::reports),
         compared: head.origin.is_some(),
+        logged,
     })
 }
 
@@ -331,6 +337,7 @@ impl fmt::Display for Explanation {
             Some(outcome) => writeln!(f, "counted:  {}", outcome.metric())?,
             None => writeln!(f, "counted:  nothing")?,
         }
+        writeln!(f, "logged:   {}", self.logged)?;
         let response = if self.report {
             "response: in enforce mode,"
         } else {
@@ -409,6 +416,7 @@ mod tests {
              \x20         and, compared with the response of the CORS layer in place: cors.report.agreed, or \
              cors.report.only_other_allowed or cors.report.only_plugin_allowed with one of cors.report.differs_origin, \
              cors.report.differs_method, cors.report.differs_headers, cors.report.differs_credentials\n\
+             logged:   report.preflight_rejected origin_not_allowed rules[0]\n\
              response: in enforce mode, 403, from the plugin\n\
              \x20 vary: origin, access-control-request-method, access-control-request-headers\n\
              hint:     to allow it, add \"https://evil.example\" to the allow_origins that applies here: rules[0]'s own, else the top level's\n"

@@ -5,6 +5,7 @@
 //! and both forms of the product, the Proxy-Wasm plugin and the Envoy dynamic
 //! module, are thin layers around `plugin::Plugin`.
 
+pub mod access_log;
 pub mod config;
 pub mod decision;
 pub mod error;

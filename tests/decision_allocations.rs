@@ -188,3 +188,85 @@ fn local_reply_serialization_allocates_nothing() {
         assert_eq!(buffer.len(), response::serialized_len(&plan));
     }
 }
+
+/// The access-log entry of every kind of decision, and a local reply's
+/// response code details: built in place, never on the heap.
+#[test]
+fn access_log_entries_allocate_nothing() {
+    use cors_core::access_log::{entry, reply_details};
+    use cors_core::decision::decide;
+    use cors_core::request::RequestHead;
+    let config = Config::parse(
+        br#"{"allow_origins": ["https://app.example.com"], "allow_methods": ["PUT"],
+             "allow_headers": ["x-a"],
+             "rules": [{"path_prefix": "/off/", "enabled": false},
+                       {"path_prefix": "/fwd/", "unmatched_preflights": "forward"},
+                       {"path_prefix": "/rep/", "mode": "report"}]}"#,
+    )
+    .unwrap();
+    let head = |path: &'static str,
+                method: &'static str,
+                origin: Option<&'static str>,
+                acrm: Option<&'static str>,
+                acrh: Option<&'static str>| RequestHead {
+        method: method.as_bytes(),
+        authority: b"api.example.com",
+        path: path.as_bytes(),
+        origin: origin.map(str::as_bytes),
+        request_method: acrm.map(str::as_bytes),
+        request_headers: acrh.map(str::as_bytes),
+        ..RequestHead::default()
+    };
+    let app = Some("https://app.example.com");
+    let cases = [
+        (
+            head("/", "OPTIONS", app, Some("PUT"), Some("x-a")),
+            "preflight_allowed - top",
+        ),
+        (
+            head(
+                "/",
+                "OPTIONS",
+                Some("https://evil.example"),
+                Some("PUT"),
+                None,
+            ),
+            "preflight_rejected origin_not_allowed top",
+        ),
+        (
+            head("/", "OPTIONS", Some("evil"), Some("PUT"), None),
+            "preflight_rejected origin_invalid top",
+        ),
+        (
+            head("/", "OPTIONS", app, Some("PATCH"), None),
+            "preflight_rejected method_not_allowed:PATCH top",
+        ),
+        (
+            head("/", "OPTIONS", app, Some("PUT"), Some("X-Secret")),
+            "preflight_rejected header_not_allowed:x-secret top",
+        ),
+        (
+            head("/fwd/", "OPTIONS", app, Some("PATCH"), None),
+            "preflight_forwarded method_not_allowed:PATCH rules[1]",
+        ),
+        (head("/", "GET", app, None, None), "actual_allowed - top"),
+        (
+            head("/", "GET", Some("https://evil.example"), None, None),
+            "actual_disallowed origin_not_allowed top",
+        ),
+        (head("/", "GET", None, None, None), "no_origin - top"),
+        (head("/off/", "GET", app, None, None), "disabled - rules[0]"),
+        (
+            head("/rep/", "OPTIONS", app, Some("PATCH"), None),
+            "report.preflight_rejected method_not_allowed:PATCH rules[2]",
+        ),
+    ];
+    for (head, want) in cases {
+        let (n, (logged, details)) = steady_allocations(|| {
+            let decision = decide(&config, &head);
+            (entry(&decision, &head), reply_details(&decision, &head))
+        });
+        assert_eq!(logged.as_str(), want);
+        assert_eq!(n, 0, "{want}: {n} allocations (details {details:?})");
+    }
+}

@@ -19,6 +19,8 @@ pub struct Case {
     pub vary: Option<&'static str>,
     /// Whether the request must reach the upstream.
     pub upstream: bool,
+    /// The filter's access-log entry (README "Access log"), if checked.
+    pub logged: Option<&'static str>,
 }
 
 pub fn case(name: &'static str, request: Request, status: u16) -> Case {
@@ -30,6 +32,7 @@ pub fn case(name: &'static str, request: Request, status: u16) -> Case {
         cors: Vec::new(),
         vary: None,
         upstream: true,
+        logged: None,
     }
 }
 
@@ -48,6 +51,11 @@ impl Case {
     }
     pub fn host(mut self, host: &'static str) -> Case {
         self.host = host;
+        self
+    }
+    /// The entry the filter records for this request (`FILTER_STATE(wasm.cors)`).
+    pub fn logged(mut self, entry: &'static str) -> Case {
+        self.logged = Some(entry);
         self
     }
 }
@@ -117,4 +125,51 @@ pub fn check_on(
     } else {
         Err(problems.join("; "))
     }
+}
+
+/// `check_on`, then the request's one line in `envoy`'s access log, written
+/// by the listener `listener`: its method, path and status, the response code
+/// details (`details`), and the case's entry.
+pub fn check_logged(
+    envoy: &Envoy,
+    listener: &str,
+    upstream: &Upstream,
+    case: &Case,
+    transport: Transport,
+) -> Result<(), String> {
+    let seen = envoy.access_log().len();
+    let answered = check_on(envoy.listener_port(listener), upstream, case, transport);
+    let Some(entry) = case.logged else {
+        return answered;
+    };
+    let lines = envoy.access_log_after(seen, 1);
+    let details = details(case.upstream, case.status, entry);
+    let want = format!(
+        "{listener}|{}|{}|{}|{details}|{entry}",
+        case.request.method, case.request.path, case.status
+    );
+    let logged = match lines.as_slice() {
+        [line] if *line == want => Ok(()),
+        _ => Err(format!("access log {lines:?} (want [{want:?}])")),
+    };
+    match (answered, logged) {
+        (Ok(()), logged) => logged,
+        (Err(e), Ok(())) => Err(e),
+        (Err(e), Err(l)) => Err(format!("{e}; {l}")),
+    }
+}
+
+/// `%RESPONSE_CODE_DETAILS%` for a request the filter logged `entry`
+/// for: `via_upstream` when the upstream answered; for the filter's own
+/// reply, `cors_` and the entry's reason word (both forms alike).
+fn details(upstream: bool, status: u16, entry: &str) -> String {
+    if upstream {
+        return "via_upstream".to_string();
+    }
+    if status == 204 {
+        return "cors_preflight_allowed".to_string();
+    }
+    let reason = entry.split(' ').nth(1).unwrap_or("");
+    let word = reason.split(':').next().unwrap_or("");
+    format!("cors_{word}")
 }

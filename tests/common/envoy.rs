@@ -93,6 +93,21 @@ impl Envoy {
         Envoy::start_file(scratch, &config, extra_args)
     }
 
+    /// `start_with_args`, every HTTP listener writing an access log
+    /// (`ACCESS_LOG_FORMAT`, read with `access_log`). Only the suites that
+    /// check it ask: the benchmark's Envoys must not pay for one.
+    pub fn start_logging(bootstrap: &Value, extra_args: &[&str]) -> Result<Envoy, String> {
+        let scratch = Scratch::new("envoy");
+        let config = scratch.path("envoy.yaml");
+        let mut bootstrap = bootstrap.clone();
+        add_access_logs(&mut bootstrap, &scratch.path(ACCESS_LOG));
+        fs::write(&config, serde_json::to_string_pretty(&bootstrap).unwrap()).unwrap();
+        // Lines reach the file within milliseconds, not Envoy's default 10 s.
+        let mut args = vec!["--file-flush-interval-msec", "5"];
+        args.extend_from_slice(extra_args);
+        Envoy::start_file(scratch, &config, &args)
+    }
+
     /// Starts Envoy on a configuration file; the scratch dir holds its log.
     pub fn start_file(
         scratch: Scratch,
@@ -171,6 +186,30 @@ impl Envoy {
 
     pub fn log(&self) -> String {
         read_log(&self.scratch)
+    }
+
+    /// The access log's lines so far (`ACCESS_LOG_FORMAT`), for Envoys
+    /// started with `start_logging`.
+    pub fn access_log(&self) -> Vec<String> {
+        fs::read_to_string(self.scratch.path(ACCESS_LOG))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// The access-log lines after the first `seen`, once there are `want` of
+    /// them: Envoy writes a line when a stream ends, and flushes the file
+    /// every few milliseconds (`--file-flush-interval-msec`).
+    pub fn access_log_after(&self, seen: usize, want: usize) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let lines = self.access_log();
+            if lines.len() >= seen + want || Instant::now() > deadline {
+                return lines.into_iter().skip(seen).collect();
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     /// Whether the process this `Envoy` started still runs (not exited, not
@@ -284,6 +323,47 @@ pub fn expect_refusal(bootstrap: &Value) -> (Option<i32>, String) {
             read_log(&scratch)
         ),
     )
+}
+
+/// The access log of an Envoy started with `start_logging`, in its scratch dir.
+const ACCESS_LOG: &str = "access.log";
+
+/// What every test Envoy's HTTP listeners log for each request, after their
+/// `stat_prefix` (the listener's name) and `|`: method, path, status,
+/// `%RESPONSE_CODE_DETAILS%` and the filter's entry (README "Access log"),
+/// separated by `|`.
+pub const ACCESS_LOG_FORMAT: &str =
+    "%REQ(:METHOD)%|%REQ(:PATH)%|%RESPONSE_CODE%|%RESPONSE_CODE_DETAILS%|%FILTER_STATE(wasm.cors:PLAIN)%\n";
+
+/// Gives every HTTP connection manager without an access log one to `path`.
+fn add_access_logs(bootstrap: &mut Value, path: &Path) {
+    let listeners = bootstrap["static_resources"]["listeners"].as_array_mut();
+    for listener in listeners.into_iter().flatten() {
+        let chains = listener["filter_chains"].as_array_mut();
+        for filter in chains
+            .into_iter()
+            .flatten()
+            .filter_map(|chain| chain["filters"].as_array_mut())
+            .flatten()
+        {
+            if filter["name"] != "envoy.filters.network.http_connection_manager" {
+                continue;
+            }
+            let hcm = &mut filter["typed_config"];
+            if hcm.get("access_log").is_some() {
+                continue;
+            }
+            let prefix = hcm["stat_prefix"].as_str().unwrap_or("").to_string();
+            hcm["access_log"] = json!([{
+                "name": "envoy.access_loggers.file",
+                "typed_config": {
+                    "@type": "type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog",
+                    "path": path.to_string_lossy(),
+                    "log_format": {"text_format_source": {"inline_string": format!("{prefix}|{ACCESS_LOG_FORMAT}")}}
+                }
+            }]);
+        }
+    }
 }
 
 // Bootstrap builders. Envoy reads JSON as YAML, so configurations are built

@@ -227,6 +227,7 @@ fn explain_prints_rule_decision_reason_and_headers() {
              policy:   top level\n\
              decision: allowed: answered here, never reaching the upstream\n\
              counted:  cors.preflight_allowed\n\
+             logged:   preflight_allowed - top\n\
              response: 204, from the plugin\n  \
              access-control-allow-origin: https://app.example.com\n  \
              access-control-allow-methods: GET, POST, PUT, DELETE\n  \
@@ -243,6 +244,7 @@ fn explain_prints_rule_decision_reason_and_headers() {
              policy:   rules[0] (hosts admin.example.com)\n\
              decision: rejected, method not allowed: \"PATCH\"; answered here with 403 and no CORS headers, so the browser blocks the request\n\
              counted:  cors.preflight_rejected_method\n\
+             logged:   preflight_rejected method_not_allowed:PATCH rules[0]\n\
              response: 403, from the plugin\n  \
              vary: origin, access-control-request-method, access-control-request-headers\n\
              hint:     to allow it, add \"PATCH\" to the allow_methods that applies here: rules[0]'s own, else the top level's\n",
@@ -254,6 +256,7 @@ fn explain_prints_rule_decision_reason_and_headers() {
              policy:   top level\n\
              decision: origin not allowed: \"https://evil.example\"; the response carries no CORS headers, so the browser hides it from the page\n\
              counted:  cors.actual_disallowed\n\
+             logged:   actual_disallowed origin_not_allowed top\n\
              response: the upstream's, with\n  \
              vary: origin (appended unless the upstream's vary names origin or *)\n  \
              and without access-control-allow-origin, access-control-allow-credentials, access-control-expose-headers, access-control-allow-methods, access-control-allow-headers, access-control-allow-private-network, access-control-max-age\n\
@@ -266,6 +269,7 @@ fn explain_prints_rule_decision_reason_and_headers() {
              policy:   rules[1] (path_prefix /public/)\n\
              decision: allowed: the page may read the response\n\
              counted:  cors.actual_allowed\n\
+             logged:   actual_allowed - rules[1]\n\
              response: the upstream's, with\n  \
              access-control-allow-origin: *\n  \
              access-control-expose-headers: x-request-id\n  \
@@ -278,6 +282,7 @@ fn explain_prints_rule_decision_reason_and_headers() {
              policy:   rules[3] (hosts *.internal.example.com), \"enabled\": false\n\
              decision: CORS is off here: the request and its response pass untouched\n\
              counted:  nothing\n\
+             logged:   disabled - rules[3]\n\
              response: the upstream's, untouched\n",
         ),
     ];

@@ -10,6 +10,7 @@ use common::envoy::{Envoy, Scratch};
 use common::examples::{self, free_port, readme_demo};
 use common::form::Form;
 use std::fs;
+use std::time::{Duration, Instant};
 
 #[test]
 fn readme_commands_are_the_ones_make_run_prints() {
@@ -34,8 +35,38 @@ fn readme_quickstart_output_is_what_the_demo_answers() {
     let scratch = Scratch::new("demo");
     let config = scratch.path("envoy.yaml");
     fs::write(&config, yaml).unwrap();
-    let _envoy = Envoy::start_file(scratch, &config, &[])
+    // Access-log lines reach stdout within milliseconds, as with `make run`.
+    let envoy = Envoy::start_file(scratch, &config, &["--file-flush-interval-msec", "5"])
         .unwrap_or_else(|log| panic!("demo Envoy did not start:\n{log}"));
 
     examples::demo_answers_as_the_readme_shows(front);
+
+    // Its access log (stdout, among Envoy's own log lines, which start with
+    // `[`) shows one line per command, as the README does, in both forms.
+    let want: Vec<String> = readme_access_log().lines().map(str::to_string).collect();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let logged = loop {
+        let logged: Vec<String> = envoy
+            .log()
+            .lines()
+            .filter(|l| l.starts_with("OPTIONS ") || l.starts_with("GET "))
+            .map(str::to_string)
+            .collect();
+        if logged.len() >= want.len() || Instant::now() > deadline {
+            break logged;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(logged, want, "README's demo access log");
+}
+
+/// The README's access-log lines of the three demo commands.
+fn readme_access_log() -> String {
+    let readme = fs::read_to_string(common::root().join("README.md")).unwrap();
+    readme
+        .split("<!-- demo-access-log:start -->\n```text\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```\n<!-- demo-access-log:end -->").next())
+        .expect("README lacks the demo-access-log block")
+        .to_string()
 }

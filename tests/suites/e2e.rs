@@ -5,13 +5,14 @@
 
 use crate::common;
 
-use common::cases::{case, check_on, Case, Transport};
+use common::cases::{case, check_logged, Case, Transport};
 use common::curl::H2;
 use common::envoy::{self, Envoy};
 use common::http::Request;
 use common::run_cases;
 use common::tls::TestCert;
 use common::upstream::Upstream;
+use serde_json::Value;
 
 use crate::fixtures::{actual_ok, preflight_ok, CREDENTIALED};
 
@@ -23,32 +24,45 @@ const PREFLIGHT_VARY: &str =
 fn run(config: &str, cases: &[Case]) -> (Envoy, Upstream) {
     let upstream = Upstream::start();
     let cert = TestCert::new();
+    // Each case's access-log entry is checked: the policy records them.
+    let mut config: Value = serde_json::from_str(config).unwrap();
+    config["access_log"] = true.into();
+    let config = config.to_string();
     let listener = |name| {
         envoy::listener(
             name,
-            vec![envoy::cors_filter(config), envoy::router()],
+            vec![envoy::cors_filter(&config), envoy::router()],
             envoy::route_to("upstream"),
         )
     };
-    let envoy = Envoy::start(&envoy::bootstrap(
-        vec![listener("cors"), cert.listener(listener("cors-tls"))],
-        vec![envoy::cluster("upstream", upstream.port)],
-    ))
+    let envoy = Envoy::start_logging(
+        &envoy::bootstrap(
+            vec![listener("cors"), cert.listener(listener("cors-tls"))],
+            vec![envoy::cluster("upstream", upstream.port)],
+        ),
+        &[],
+    )
     .unwrap_or_else(|log| panic!("Envoy did not start:\n{log}"));
-    let (clear, tls) = (envoy.listener_port("cors"), envoy.listener_port("cors-tls"));
     let runs = [
-        (clear, Transport::Http1),
-        (clear, Transport::Http2(H2::Cleartext)),
-        (tls, Transport::Http2(H2::Tls(&cert.cert))),
+        ("cors", Transport::Http1),
+        ("cors", Transport::Http2(H2::Cleartext)),
+        ("cors-tls", Transport::Http2(H2::Tls(&cert.cert))),
     ];
-    let all: Vec<(u16, Transport, &Case)> = runs
+    // Every case says what the access log shows for it.
+    let unlogged: Vec<&str> = cases
         .iter()
-        .flat_map(|&(port, transport)| cases.iter().map(move |c| (port, transport, c)))
+        .filter(|c| c.logged.is_none())
+        .map(|c| c.name)
+        .collect();
+    assert!(unlogged.is_empty(), "cases without .logged(): {unlogged:?}");
+    let all: Vec<(&str, Transport, &Case)> = runs
+        .iter()
+        .flat_map(|&(listener, transport)| cases.iter().map(move |c| (listener, transport, c)))
         .collect();
     run_cases(
         &all,
         |(_, transport, c)| format!("{}: {}", transport.name(), c.name),
-        |&(port, transport, c)| check_on(port, &upstream, c, transport),
+        |&(listener, transport, c)| check_logged(&envoy, listener, &upstream, c, transport),
     );
     (envoy, upstream)
 }
@@ -70,36 +84,40 @@ fn credentialed_policy() {
     );
     let pf = |o: &str, m: &str| Request::preflight("/api/items", o, m);
     let cases = vec![
-        cases_with(actual_ok(&long), case("actual GET, allowed origin of 162 bytes", Request::get("/api/items").header("origin", &long), 200).vary("origin")),
-        cases_with(preflight_ok(app), case("preflight, exact origin", pf(app, "PUT").header("access-control-request-headers", "content-type,x-api-key"), 204).vary(PREFLIGHT_VARY).local()),
-        cases_with(preflight_ok("https://api.example.com"), case("preflight, subdomain wildcard", pf("https://api.example.com", "DELETE"), 204).vary(PREFLIGHT_VARY).local()),
-        cases_with(preflight_ok("https://a.b.example.com"), case("preflight, two-label subdomain", pf("https://a.b.example.com", "PUT"), 204).vary(PREFLIGHT_VARY).local()),
-        cases_with(preflight_ok("http://localhost:5173"), case("preflight, port wildcard", pf("http://localhost:5173", "PUT"), 204).vary(PREFLIGHT_VARY).local()),
-        cases_with(preflight_ok("https://pr-42.preview.example.com"), case("preflight, regex origin", pf("https://pr-42.preview.example.com", "PUT"), 204).vary(PREFLIGHT_VARY).local()),
-        cases_with(preflight_ok(app), case("preflight, safelisted method, no headers", pf(app, "GET"), 204).vary(PREFLIGHT_VARY).local()),
-        cases_with(preflight_ok(app), case("preflight, header list in any case with spaces", pf(app, "PUT").header("access-control-request-headers", " Content-Type , X-API-Key ,Authorization"), 204).vary(PREFLIGHT_VARY).local()),
-        case("preflight rejected: unknown origin", pf("https://evil.com", "PUT"), 403).vary(PREFLIGHT_VARY).local(),
-        case("preflight rejected: bare domain of a wildcard", pf("https://example.com", "PUT"), 403).vary(PREFLIGHT_VARY).local(),
-        case("preflight rejected: suffix trick evilexample.com", pf("https://evilexample.com", "PUT"), 403).vary(PREFLIGHT_VARY).local(),
-        case("preflight rejected: example.com.evil.com", pf("https://api.example.com.evil.com", "PUT"), 403).vary(PREFLIGHT_VARY).local(),
-        case("preflight rejected: http scheme for an https origin", pf("http://app.example.com", "PUT"), 403).vary(PREFLIGHT_VARY).local(),
-        case("preflight rejected: regex is anchored", pf("https://pr-1.preview.example.com.evil.io", "PUT"), 403).vary(PREFLIGHT_VARY).local(),
-        case("preflight rejected: method", pf(app, "PATCH"), 403).vary(PREFLIGHT_VARY).local(),
-        case("preflight rejected: method case (put)", pf(app, "put"), 403).vary(PREFLIGHT_VARY).local(),
-        case("preflight rejected: header", pf(app, "PUT").header("access-control-request-headers", "content-type,x-custom"), 403).vary(PREFLIGHT_VARY).local(),
-        case("preflight rejected: null origin not listed", pf("null", "PUT"), 403).vary(PREFLIGHT_VARY).local(),
-        cases_with(actual_ok(app), case("actual GET, allowed origin", Request::get("/api/items").header("origin", app), 200).vary("origin")),
-        cases_with(actual_ok("https://api.example.com"), case("actual POST, wildcard origin", Request::new("POST", "/api/items").header("origin", "https://api.example.com").header("content-length", "0"), 200).vary("origin")),
-        case("actual GET, disallowed origin", Request::get("/api/items").header("origin", "https://evil.com"), 200).vary("origin"),
-        case("actual GET, no origin", Request::get("/api/items"), 200).vary("origin"),
-        cases_with(actual_ok(app), case("upstream CORS headers replaced, not duplicated", Request::get("/api?set=access-control-allow-origin:*&set=access-control-allow-credentials:false&set=access-control-expose-headers:x-secret").header("origin", app), 200).vary("origin")),
-        case("upstream CORS headers stripped for a disallowed origin", Request::get("/api?set=access-control-allow-origin:https://evil.com&set=access-control-allow-credentials:true&set=access-control-allow-methods:GET").header("origin", "https://evil.com"), 200).vary("origin"),
-        case("upstream CORS headers stripped without origin", Request::get("/api?set=access-control-allow-origin:*"), 200).vary("origin"),
-        cases_with(actual_ok(app), case("origin appended to the upstream's vary", Request::get("/api?set=vary:accept-encoding").header("origin", app), 200).vary("accept-encoding,origin")),
-        cases_with(actual_ok(app), case("upstream vary already has origin", Request::get("/api?set=vary:Origin").header("origin", app), 200).vary("Origin")),
-        cases_with(actual_ok(app), case("upstream vary *", Request::get("/api?set=vary:*").header("origin", app), 200).vary("*")),
-        cases_with(actual_ok(app), case("OPTIONS without request method is an actual request", Request::new("OPTIONS", "/api").header("origin", app), 200).vary("origin")),
-        case("OPTIONS without origin is an actual request", Request::new("OPTIONS", "/api").header("access-control-request-method", "PUT"), 200).vary("origin"),
+        cases_with(actual_ok(&long), case("actual GET, allowed origin of 162 bytes", Request::get("/api/items").header("origin", &long), 200).logged("actual_allowed - top").vary("origin")),
+        cases_with(preflight_ok(app), case("preflight, exact origin", pf(app, "PUT").header("access-control-request-headers", "content-type,x-api-key"), 204).logged("preflight_allowed - top").vary(PREFLIGHT_VARY).local()),
+        cases_with(preflight_ok("https://api.example.com"), case("preflight, subdomain wildcard", pf("https://api.example.com", "DELETE"), 204).logged("preflight_allowed - top").vary(PREFLIGHT_VARY).local()),
+        cases_with(preflight_ok("https://a.b.example.com"), case("preflight, two-label subdomain", pf("https://a.b.example.com", "PUT"), 204).logged("preflight_allowed - top").vary(PREFLIGHT_VARY).local()),
+        cases_with(preflight_ok("http://localhost:5173"), case("preflight, port wildcard", pf("http://localhost:5173", "PUT"), 204).logged("preflight_allowed - top").vary(PREFLIGHT_VARY).local()),
+        cases_with(preflight_ok("https://pr-42.preview.example.com"), case("preflight, regex origin", pf("https://pr-42.preview.example.com", "PUT"), 204).logged("preflight_allowed - top").vary(PREFLIGHT_VARY).local()),
+        cases_with(preflight_ok(app), case("preflight, safelisted method, no headers", pf(app, "GET"), 204).logged("preflight_allowed - top").vary(PREFLIGHT_VARY).local()),
+        cases_with(preflight_ok(app), case("preflight, header list in any case with spaces", pf(app, "PUT").header("access-control-request-headers", " Content-Type , X-API-Key ,Authorization"), 204).logged("preflight_allowed - top").vary(PREFLIGHT_VARY).local()),
+        case("preflight rejected: unknown origin", pf("https://evil.com", "PUT"), 403).logged("preflight_rejected origin_not_allowed top").vary(PREFLIGHT_VARY).local(),
+        case("preflight rejected: bare domain of a wildcard", pf("https://example.com", "PUT"), 403).logged("preflight_rejected origin_not_allowed top").vary(PREFLIGHT_VARY).local(),
+        case("preflight rejected: suffix trick evilexample.com", pf("https://evilexample.com", "PUT"), 403).logged("preflight_rejected origin_not_allowed top").vary(PREFLIGHT_VARY).local(),
+        case("preflight rejected: example.com.evil.com", pf("https://api.example.com.evil.com", "PUT"), 403).logged("preflight_rejected origin_not_allowed top").vary(PREFLIGHT_VARY).local(),
+        case("preflight rejected: http scheme for an https origin", pf("http://app.example.com", "PUT"), 403).logged("preflight_rejected origin_not_allowed top").vary(PREFLIGHT_VARY).local(),
+        case("preflight rejected: regex is anchored", pf("https://pr-1.preview.example.com.evil.io", "PUT"), 403).logged("preflight_rejected origin_not_allowed top").vary(PREFLIGHT_VARY).local(),
+        case("preflight rejected: method", pf(app, "PATCH"), 403).logged("preflight_rejected method_not_allowed:PATCH top").vary(PREFLIGHT_VARY).local(),
+        case("preflight rejected: method case (put)", pf(app, "put"), 403).logged("preflight_rejected method_not_allowed:put top").vary(PREFLIGHT_VARY).local(),
+        case("preflight rejected: header", pf(app, "PUT").header("access-control-request-headers", "content-type,x-custom"), 403).logged("preflight_rejected header_not_allowed:x-custom top").vary(PREFLIGHT_VARY).local(),
+        case("preflight rejected: null origin not listed", pf("null", "PUT"), 403).logged("preflight_rejected origin_not_allowed top").vary(PREFLIGHT_VARY).local(),
+        case("preflight rejected: Origin is not an origin (trailing slash)", pf("https://app.example.com/", "PUT"), 403).logged("preflight_rejected origin_invalid top").vary(PREFLIGHT_VARY).local(),
+        case("preflight rejected: a method that is not a token is not logged", pf(app, "PUT,DELETE"), 403).logged("preflight_rejected method_not_allowed top").vary(PREFLIGHT_VARY).local(),
+        case("preflight rejected: the header logged lowercase", pf(app, "PUT").header("access-control-request-headers", "Content-Type,X-Custom"), 403).logged("preflight_rejected header_not_allowed:x-custom top").vary(PREFLIGHT_VARY).local(),
+        cases_with(actual_ok(app), case("actual GET, allowed origin", Request::get("/api/items").header("origin", app), 200).logged("actual_allowed - top").vary("origin")),
+        cases_with(actual_ok("https://api.example.com"), case("actual POST, wildcard origin", Request::new("POST", "/api/items").header("origin", "https://api.example.com").header("content-length", "0"), 200).logged("actual_allowed - top").vary("origin")),
+        case("actual GET, disallowed origin", Request::get("/api/items").header("origin", "https://evil.com"), 200).logged("actual_disallowed origin_not_allowed top").vary("origin"),
+        case("actual GET, no origin", Request::get("/api/items"), 200).logged("no_origin - top").vary("origin"),
+        case("actual GET, Origin is not an origin", Request::get("/api/items").header("origin", "app.example.com"), 200).logged("actual_disallowed origin_invalid top").vary("origin"),
+        cases_with(actual_ok(app), case("upstream CORS headers replaced, not duplicated", Request::get("/api?set=access-control-allow-origin:*&set=access-control-allow-credentials:false&set=access-control-expose-headers:x-secret").header("origin", app), 200).logged("actual_allowed - top").vary("origin")),
+        case("upstream CORS headers stripped for a disallowed origin", Request::get("/api?set=access-control-allow-origin:https://evil.com&set=access-control-allow-credentials:true&set=access-control-allow-methods:GET").header("origin", "https://evil.com"), 200).logged("actual_disallowed origin_not_allowed top").vary("origin"),
+        case("upstream CORS headers stripped without origin", Request::get("/api?set=access-control-allow-origin:*"), 200).logged("no_origin - top").vary("origin"),
+        cases_with(actual_ok(app), case("origin appended to the upstream's vary", Request::get("/api?set=vary:accept-encoding").header("origin", app), 200).logged("actual_allowed - top").vary("accept-encoding,origin")),
+        cases_with(actual_ok(app), case("upstream vary already has origin", Request::get("/api?set=vary:Origin").header("origin", app), 200).logged("actual_allowed - top").vary("Origin")),
+        cases_with(actual_ok(app), case("upstream vary *", Request::get("/api?set=vary:*").header("origin", app), 200).logged("actual_allowed - top").vary("*")),
+        cases_with(actual_ok(app), case("OPTIONS without request method is an actual request", Request::new("OPTIONS", "/api").header("origin", app), 200).logged("actual_allowed - top").vary("origin")),
+        case("OPTIONS without origin is an actual request", Request::new("OPTIONS", "/api").header("access-control-request-method", "PUT"), 200).logged("no_origin - top").vary("origin"),
     ];
     let (envoy, upstream) = run(CREDENTIALED, &cases);
     // Only actual requests reached the upstream, and they arrived unchanged.
@@ -122,13 +140,13 @@ fn allow_all_without_credentials() {
     ];
     let pf = |o: &str, m: &str| Request::preflight("/", o, m);
     let cases = vec![
-        case("preflight from any origin gets *", pf("https://anyone.example", "PATCH").header("access-control-request-headers", "x-anything"), 204).cors(&any).vary(PREFLIGHT_VARY).local(),
-        case("preflight from null gets *", pf("null", "PUT"), 204).cors(&any).vary(PREFLIGHT_VARY).local(),
-        case("* never covers authorization", pf("https://anyone.example", "GET").header("access-control-request-headers", "x-a,authorization"), 403).vary(PREFLIGHT_VARY).local(),
-        case("* never covers forbidden methods", pf("https://anyone.example", "CONNECT"), 403).vary(PREFLIGHT_VARY).local(),
-        case("actual with origin: *, no vary", Request::get("/").header("origin", "https://anyone.example"), 200).cors(&[("access-control-allow-origin", "*"), ("access-control-expose-headers", "*")]),
-        case("actual without origin: * too, so caches stay right", Request::get("/"), 200).cors(&[("access-control-allow-origin", "*"), ("access-control-expose-headers", "*")]),
-        case("upstream ACAO replaced by *", Request::get("/?set=access-control-allow-origin:https://x.example&set=access-control-allow-credentials:true").header("origin", "https://anyone.example"), 200).cors(&[("access-control-allow-origin", "*"), ("access-control-expose-headers", "*")]),
+        case("preflight from any origin gets *", pf("https://anyone.example", "PATCH").header("access-control-request-headers", "x-anything"), 204).logged("preflight_allowed - top").cors(&any).vary(PREFLIGHT_VARY).local(),
+        case("preflight from null gets *", pf("null", "PUT"), 204).logged("preflight_allowed - top").cors(&any).vary(PREFLIGHT_VARY).local(),
+        case("* never covers authorization", pf("https://anyone.example", "GET").header("access-control-request-headers", "x-a,authorization"), 403).logged("preflight_rejected header_not_allowed:authorization top").vary(PREFLIGHT_VARY).local(),
+        case("* never covers forbidden methods", pf("https://anyone.example", "CONNECT"), 403).logged("preflight_rejected method_not_allowed:CONNECT top").vary(PREFLIGHT_VARY).local(),
+        case("actual with origin: *, no vary", Request::get("/").header("origin", "https://anyone.example"), 200).logged("actual_allowed - top").cors(&[("access-control-allow-origin", "*"), ("access-control-expose-headers", "*")]),
+        case("actual without origin: * too, so caches stay right", Request::get("/"), 200).logged("no_origin - top").cors(&[("access-control-allow-origin", "*"), ("access-control-expose-headers", "*")]),
+        case("upstream ACAO replaced by *", Request::get("/?set=access-control-allow-origin:https://x.example&set=access-control-allow-credentials:true").header("origin", "https://anyone.example"), 200).logged("actual_allowed - top").cors(&[("access-control-allow-origin", "*"), ("access-control-expose-headers", "*")]),
     ];
     run(config, &cases);
 }
@@ -160,12 +178,14 @@ fn credentialed_star_echoes_method_and_headers() {
                 pf(app, "PATCH").header("access-control-request-headers", "x-a,x-b"),
                 204,
             )
+            .logged("preflight_allowed - top")
             .vary(PREFLIGHT_VARY)
             .local(),
         ),
         cases_with(
             echo("PURGE", None),
             case("a custom method, no headers", pf(app, "PURGE"), 204)
+                .logged("preflight_allowed - top")
                 .vary(PREFLIGHT_VARY)
                 .local(),
         ),
@@ -174,6 +194,7 @@ fn credentialed_star_echoes_method_and_headers() {
             pf(app, "PUT").header("access-control-request-headers", "authorization"),
             403,
         )
+        .logged("preflight_rejected header_not_allowed:authorization top")
         .vary(PREFLIGHT_VARY)
         .local(),
         case(
@@ -181,6 +202,7 @@ fn credentialed_star_echoes_method_and_headers() {
             pf("https://evil.example", "PUT"),
             403,
         )
+        .logged("preflight_rejected origin_not_allowed top")
         .vary(PREFLIGHT_VARY)
         .local(),
     ];
@@ -196,6 +218,7 @@ fn forward_unmatched_preflights() {
             Request::preflight("/", "https://app.example.com", "PUT"),
             204,
         )
+        .logged("preflight_allowed - top")
         .cors(&[
             ("access-control-allow-origin", "https://app.example.com"),
             ("access-control-allow-methods", "PUT"),
@@ -212,12 +235,14 @@ fn forward_unmatched_preflights() {
             ),
             200,
         )
+        .logged("preflight_forwarded origin_not_allowed top")
         .cors(&[("access-control-allow-origin", "https://upstream.example")]),
         case(
             "preflight with a disallowed method is forwarded",
             Request::preflight("/", "https://app.example.com", "PATCH"),
             200,
-        ),
+        )
+        .logged("preflight_forwarded method_not_allowed:PATCH top"),
     ];
     run(config, &cases);
 }
@@ -249,6 +274,7 @@ fn rules_per_host_and_path() {
                 Request::preflight("/api/users", admin, "PUT"),
                 204,
             )
+            .logged("preflight_allowed - rules[0]")
             .host("admin.example.com")
             .vary(PREFLIGHT_VARY)
             .local(),
@@ -260,6 +286,7 @@ fn rules_per_host_and_path() {
                 Request::preflight("/api/users", admin, "PUT"),
                 204,
             )
+            .logged("preflight_allowed - rules[0]")
             .host("Admin.Example.com:10000")
             .vary(PREFLIGHT_VARY)
             .local(),
@@ -269,6 +296,7 @@ fn rules_per_host_and_path() {
             Request::preflight("/api/users", app, "PUT"),
             403,
         )
+        .logged("preflight_rejected origin_not_allowed rules[0]")
         .host("admin.example.com")
         .vary(PREFLIGHT_VARY)
         .local(),
@@ -279,6 +307,7 @@ fn rules_per_host_and_path() {
                 Request::preflight("/other", app, "PUT"),
                 204,
             )
+            .logged("preflight_allowed - top")
             .host("admin.example.com")
             .vary(PREFLIGHT_VARY)
             .local(),
@@ -292,6 +321,7 @@ fn rules_per_host_and_path() {
             ),
             200,
         )
+        .logged("disabled - rules[1]")
         .host("db.internal.example.com")
         .cors(&[("access-control-allow-origin", "https://mine.example")]),
         case(
@@ -300,6 +330,7 @@ fn rules_per_host_and_path() {
                 .header("origin", "https://evil.com"),
             200,
         )
+        .logged("disabled - rules[1]")
         .host("db.internal.example.com")
         .cors(&[("access-control-allow-origin", "*")]),
         case(
@@ -307,6 +338,7 @@ fn rules_per_host_and_path() {
             Request::preflight("/public/feed", "https://anyone.example", "GET"),
             204,
         )
+        .logged("preflight_allowed - rules[2]")
         .host("www.example.com")
         .cors(&[
             ("access-control-allow-origin", "*"),
@@ -319,6 +351,7 @@ fn rules_per_host_and_path() {
             Request::preflight("/public/feed", "https://anyone.example", "PUT"),
             403,
         )
+        .logged("preflight_rejected method_not_allowed:PUT rules[2]")
         .host("www.example.com")
         .vary(PREFLIGHT_VARY)
         .local(),
@@ -329,6 +362,7 @@ fn rules_per_host_and_path() {
                 Request::get("/api/users").header("origin", admin),
                 200,
             )
+            .logged("actual_allowed - rules[0]")
             .host("admin.example.com")
             .vary("origin"),
         ),
@@ -351,6 +385,7 @@ fn private_network_access() {
                 .header("access-control-request-private-network", "true"),
             204,
         )
+        .logged("preflight_allowed - top")
         .cors(&[
             base[0],
             base[1],
@@ -363,6 +398,7 @@ fn private_network_access() {
             Request::preflight("/", "https://app.example.com", "GET"),
             204,
         )
+        .logged("preflight_allowed - top")
         .cors(&base)
         .vary(vary)
         .local(),
@@ -372,6 +408,7 @@ fn private_network_access() {
                 .header("access-control-request-private-network", "yes"),
             204,
         )
+        .logged("preflight_allowed - top")
         .cors(&base)
         .vary(vary)
         .local(),
@@ -392,6 +429,7 @@ fn private_network_request_never_fails_a_preflight_on_its_own() {
                 .header("access-control-request-private-network", "true"),
             204,
         )
+        .logged("preflight_allowed - top")
         .cors(&[
             ("access-control-allow-origin", "https://app.example.com"),
             ("access-control-allow-methods", "GET, HEAD, POST"),
@@ -404,8 +442,63 @@ fn private_network_request_never_fails_a_preflight_on_its_own() {
                 .header("access-control-request-private-network", "true"),
             403,
         )
+        .logged("preflight_rejected origin_not_allowed top")
         .vary(vary)
         .local(),
     ];
     run(config, &cases);
+}
+
+/// Without `"access_log": true` (the default) the filter records nothing, so
+/// nobody pays for a host call they do not log: the access log prints `-`.
+#[test]
+fn nothing_recorded_by_default() {
+    let config = r#"{"allow_origins": ["https://app.example.com"]}"#;
+    let upstream = Upstream::start();
+    let envoy = Envoy::start_logging(
+        &envoy::bootstrap(
+            vec![envoy::listener(
+                "cors",
+                vec![envoy::cors_filter(config), envoy::router()],
+                envoy::route_to("upstream"),
+            )],
+            vec![envoy::cluster("upstream", upstream.port)],
+        ),
+        &[],
+    )
+    .unwrap_or_else(|log| panic!("Envoy did not start:\n{log}"));
+    let cases = [
+        case(
+            "allowed preflight",
+            Request::preflight("/", "https://app.example.com", "GET"),
+            204,
+        )
+        .cors(&[
+            ("access-control-allow-origin", "https://app.example.com"),
+            ("access-control-allow-methods", "GET, HEAD, POST"),
+        ])
+        .vary(PREFLIGHT_VARY)
+        .local(),
+        case(
+            "refused preflight",
+            Request::preflight("/", "https://evil.example", "GET"),
+            403,
+        )
+        .vary(PREFLIGHT_VARY)
+        .local(),
+        case(
+            "actual request",
+            Request::get("/").header("origin", "https://evil.example"),
+            200,
+        )
+        .vary("origin"),
+    ];
+    for c in &cases {
+        let seen = envoy.access_log().len();
+        check_logged(&envoy, "cors", &upstream, c, Transport::Http1)
+            .unwrap_or_else(|e| panic!("{}: {e}", c.name));
+        let lines = envoy.access_log_after(seen, 1);
+        let entries: Vec<&str> = lines.iter().filter_map(|l| l.rsplit('|').next()).collect();
+        assert_eq!(entries, ["-"], "{}: {lines:?}", c.name);
+    }
 }

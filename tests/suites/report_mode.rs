@@ -22,6 +22,7 @@ use std::time::Duration;
 /// x-api-key are new; /public/ drops credentials.
 const NEW_POLICY: &str = r#"{
   "mode": "report",
+  "access_log": true,
   "allow_origins": ["https://app.example.com", "https://new.example.com"],
   "allow_methods": ["PUT", "DELETE"],
   "allow_headers": ["content-type", "x-api-key"],
@@ -122,6 +123,25 @@ fn debug_lines(envoy: &Envoy) -> Vec<String> {
         .collect()
 }
 
+/// The filter's access-log entry for each request, in order, once all
+/// `requests` are logged: what it would have done (`report.*`). The listener
+/// without the filter logs `-`.
+fn entries(envoy: &Envoy, requests: usize) -> Vec<String> {
+    let lines = envoy.access_log_after(0, 2 * requests);
+    let entry = |line: &str| line.splitn(6, '|').nth(5).unwrap_or("").to_string();
+    let without: Vec<String> = lines
+        .iter()
+        .filter(|l| l.starts_with("without|"))
+        .map(|l| entry(l))
+        .collect();
+    assert_eq!(without, vec!["-"; requests], "{lines:#?}");
+    lines
+        .iter()
+        .filter(|l| l.starts_with("with|"))
+        .map(|l| entry(l))
+        .collect()
+}
+
 fn preflight(path: &str, origin: &str, method: &str) -> Request {
     Request::preflight(path, origin, method)
 }
@@ -131,7 +151,7 @@ fn get(path: &str, origin: &str) -> Request {
 }
 
 fn start(listeners: Vec<Value>, upstream: &Upstream) -> Envoy {
-    Envoy::start_with_args(
+    Envoy::start_logging(
         &envoy::bootstrap(listeners, vec![envoy::cluster("upstream", upstream.port)]),
         &Form::current().debug_log_args(),
     )
@@ -187,6 +207,7 @@ fn in_front_of_envoys_native_filter() {
         "nothing else may count, the enforcing counters least of all"
     );
     assert_eq!(debug_lines(&envoy), NATIVE_LINES);
+    assert_eq!(entries(&envoy, requests.len()), NATIVE_ENTRIES);
     // The README's worked example shows these counters, as /stats lists them.
     let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
     let block = readme
@@ -207,6 +228,22 @@ fn in_front_of_envoys_native_filter() {
         "README's sample debug line is not one the filter logs"
     );
 }
+
+/// The access-log entries of the requests above, in order.
+const NATIVE_ENTRIES: [&str; 12] = [
+    "report.preflight_allowed - top",
+    "report.preflight_rejected origin_not_allowed top",
+    "report.preflight_allowed - top",
+    "report.preflight_allowed - top",
+    "report.preflight_allowed - top",
+    "report.preflight_allowed - top",
+    "report.preflight_rejected header_not_allowed:x-old top",
+    "report.actual_allowed - top",
+    "report.actual_allowed - top",
+    "report.no_origin - top",
+    "report.actual_allowed - rules[0]",
+    "report.actual_disallowed origin_not_allowed top",
+];
 
 /// What the filter logs at debug for the requests above, in order: what it
 /// would do, then each disagreement with what the native filter answered.
@@ -258,6 +295,16 @@ fn in_front_of_an_upstream_that_sets_its_own_cors_headers() {
         ])
     );
     assert_eq!(debug_lines(&envoy), UPSTREAM_LINES);
+    assert_eq!(
+        entries(&envoy, requests.len()),
+        [
+            "report.actual_allowed - top",
+            "report.actual_allowed - top",
+            "report.actual_allowed - top",
+            "report.preflight_allowed - top",
+            "report.actual_disallowed origin_not_allowed top",
+        ]
+    );
 }
 
 const UPSTREAM_LINES: [&str; 8] = [

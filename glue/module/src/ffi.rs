@@ -148,6 +148,11 @@ extern "C" {
     fn envoy_dynamic_module_callback_get_most_specific_route_config(
         filter_envoy_ptr: *mut c_void,
     ) -> *const c_void;
+    fn envoy_dynamic_module_callback_http_set_filter_state_bytes(
+        filter_envoy_ptr: *mut c_void,
+        key: ModuleBuffer,
+        value: ModuleBuffer,
+    ) -> bool;
     fn envoy_dynamic_module_callback_log(level: u32, message: ModuleBuffer);
     fn envoy_dynamic_module_callback_log_enabled(level: u32) -> bool;
 }
@@ -360,19 +365,51 @@ impl Stream {
         }
     }
 
-    /// Sends a local reply without a body through Envoy's local-reply path
-    /// (access logs see `details`); the request goes no further.
-    pub fn send_response(&self, status: u32, details: &str) {
-        // SAFETY: live filter of the running hook; no headers (null, 0); the
-        // empty body and the details are live slices Envoy copies.
+    /// Sends a local reply with these headers and no body through Envoy's
+    /// local-reply path (access logs see `details`); the request goes no further.
+    pub fn send_response<'h>(
+        &self,
+        status: u32,
+        headers: impl Iterator<Item = (&'h str, &'h [u8])>,
+        details: &str,
+    ) {
+        // A reply's at most 8 headers (`response::HeaderPlan`): no allocation.
+        let mut vector = [EMPTY_HEADER; 8];
+        let mut n = 0;
+        for ((name, value), slot) in headers.zip(vector.iter_mut()) {
+            *slot = ModuleHttpHeader {
+                key_ptr: name.as_ptr(),
+                key_length: name.len(),
+                value_ptr: value.as_ptr(),
+                value_length: value.len(),
+            };
+            n += 1;
+        }
+        // SAFETY: live filter of the running hook; `vector[..n]` holds
+        // pointers to live slices, and the empty body and the details are
+        // live slices: Envoy copies them all before returning.
         unsafe {
             envoy_dynamic_module_callback_http_send_response(
                 self.ptr,
                 status,
-                ptr::null_mut(),
-                0,
+                vector.as_mut_ptr(),
+                n,
                 ModuleBuffer::EMPTY,
                 ModuleBuffer::of(details.as_bytes()),
+            )
+        }
+    }
+
+    /// Sets a string in this stream's filter state, which access logs print
+    /// with `%FILTER_STATE(key:PLAIN)%`. `false` if Envoy could not.
+    pub fn set_filter_state(&self, key: &str, value: &[u8]) -> bool {
+        // SAFETY: live filter of the running hook; key and value are live
+        // slices that Envoy copies before returning.
+        unsafe {
+            envoy_dynamic_module_callback_http_set_filter_state_bytes(
+                self.ptr,
+                ModuleBuffer::of(key.as_bytes()),
+                ModuleBuffer::of(value),
             )
         }
     }
@@ -582,7 +619,7 @@ pub extern "C" fn envoy_dynamic_module_on_http_filter_request_headers(
         Some(false) => CONTINUE,
         // A panic: the request fails closed, as a trapped Wasm VM's does.
         None => {
-            stream.send_response(503, "cors_filter_failed");
+            stream.send_response(503, std::iter::empty(), "cors_filter_failed");
             STOP_ITERATION
         }
     }

@@ -7,6 +7,7 @@
 //! measures each): reading a header that is present is the dearest, since the
 //! host calls back into the VM to allocate its copy.
 
+use cors_core::access_log;
 use cors_core::decision::Decision;
 use cors_core::plugin::{debug_line, report_line, Counter, COUNTERS};
 use cors_core::policy::Outcome;
@@ -121,8 +122,9 @@ impl Context for CorsHttp {}
 
 impl CorsHttp {
     /// Sends a local reply with headers already serialized: one host call.
-    fn send(&mut self, status: u32, headers: &[u8]) -> Action {
-        if !send_local_response(status, headers) {
+    /// `details` is what Envoy's `%RESPONSE_CODE_DETAILS%` shows.
+    fn send(&mut self, status: u32, headers: &[u8], details: &str) -> Action {
+        if !send_local_response(status, headers, details) {
             // The request goes on to the upstream, which answers it instead.
             error!("could not send the local {status} reply");
             return Action::Continue;
@@ -133,7 +135,7 @@ impl CorsHttp {
 
     /// Answers a preflight (`decision`, a `Decision::Reply`) with the
     /// policy's prebuilt 204 or 403.
-    fn reply(&mut self, shared: &Shared, decision: &Decision) -> Action {
+    fn reply(&mut self, shared: &Shared, decision: &Decision, details: &str) -> Action {
         let Decision::Reply {
             status,
             rule,
@@ -152,18 +154,18 @@ impl CorsHttp {
             return Action::Continue;
         };
         if status != 204 {
-            return self.send(status, &replies.rejected);
+            return self.send(status, &replies.rejected, details);
         }
         match shared.buffer.try_borrow_mut() {
             Ok(mut buffer) => {
                 replies.allowed(origin, private_network, method, headers, &mut buffer);
-                self.send(204, &buffer)
+                self.send(204, &buffer, details)
             }
             // Unreachable (one request runs at a time), but never worth a panic.
             Err(_) => {
                 let mut buffer = Vec::new();
                 replies.allowed(origin, private_network, method, headers, &mut buffer);
-                self.send(204, &buffer)
+                self.send(204, &buffer, details)
             }
         }
     }
@@ -228,6 +230,12 @@ impl HttpContext for CorsHttp {
         };
         let mut headers = HostHeaders::default();
         let decision = shared.plugin.decide(&&headers);
+        // `"access_log": true` only: the host call costs about 2% of a request.
+        let logs = shared.plugin.config.access_log;
+        if logs {
+            let entry = access_log::entry(&decision, &&headers);
+            set_property(access_log::WASM_PROPERTY, entry.as_bytes());
+        }
         let counter = Counter::of(&decision);
         if let Some(counter) = counter {
             shared.count(counter);
@@ -249,7 +257,13 @@ impl HttpContext for CorsHttp {
         }
         match decision {
             Decision::Untouched { .. } | Decision::Forward { .. } => Action::Continue,
-            Decision::Reply { .. } => self.reply(&shared, &decision),
+            Decision::Reply { .. } => {
+                let details = logs
+                    .then(|| access_log::reply_details(&decision, &&headers))
+                    .flatten()
+                    .unwrap_or_default();
+                self.reply(&shared, &decision, details)
+            }
             Decision::Actual { outcome, rule, .. } => {
                 // The origin read for the decision is kept, not copied, for the response.
                 let allowed_origin = headers
@@ -311,20 +325,36 @@ extern "C" {
         headers_size: usize,
         grpc_status: i32,
     ) -> proxy_wasm::types::Status;
+    fn proxy_set_property(
+        path_data: *const u8,
+        path_size: usize,
+        value_data: *const u8,
+        value_size: usize,
+    ) -> proxy_wasm::types::Status;
+}
+
+/// Sets this request's property `path` (one segment), which Envoy keeps in
+/// the stream's filter state as `wasm.<path>` for access logs. Direct: the
+/// SDK's `set_property` builds a vector for the path first. A failure only
+/// loses the entry; never worth failing a request.
+fn set_property(path: &str, value: &[u8]) {
+    // SAFETY: both pointers and lengths describe live slices; the host
+    // copies them before returning.
+    let _ = unsafe { proxy_set_property(path.as_ptr(), path.len(), value.as_ptr(), value.len()) };
 }
 
 /// `proxy_send_local_response` with headers already serialized: the SDK's
 /// `send_http_response` would build two vectors per reply to get there.
-/// Same arguments as the SDK: no details, no body, no gRPC status.
-fn send_local_response(status: u32, headers: &[u8]) -> bool {
-    // SAFETY: the headers pointer and length describe a live slice; the other
-    // pointers are null with length 0, as the ABI allows; the host copies
-    // everything before returning.
+/// No body, no gRPC status; `details` for `%RESPONSE_CODE_DETAILS%`.
+fn send_local_response(status: u32, headers: &[u8], details: &str) -> bool {
+    // SAFETY: the headers and details pointers and lengths describe live
+    // slices; the body is null with length 0, as the ABI allows; the host
+    // copies everything before returning.
     let result = unsafe {
         proxy_send_local_response(
             status,
-            std::ptr::null(),
-            0,
+            details.as_ptr(),
+            details.len(),
             std::ptr::null(),
             0,
             headers.as_ptr(),
