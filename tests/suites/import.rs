@@ -17,6 +17,9 @@ use serde_json::Value;
 use std::fs;
 use std::process::Command;
 
+#[path = "import_conformance.rs"]
+mod conformance;
+
 /// Runs cors-check from `tests/import/`: (exit code, stdout, stderr).
 fn run(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_cors-check"))
@@ -37,13 +40,19 @@ fn expected(name: &str) -> String {
 }
 
 /// Each fixture, and the exit code import and audit give it.
-const FIXTURES: [(&str, i32, i32); 6] = [
+const FIXTURES: [(&str, i32, i32); 11] = [
     ("envoy-rds.yaml", 0, 1),
     ("envoy-bootstrap-deprecated.yaml", 0, 0),
     ("istio-virtualservice.yaml", 0, 1),
     ("gateway-httproute.yaml", 0, 0),
     ("envoy-gateway.yaml", 0, 1),
     ("dangerous-list.yaml", 1, 1),
+    // The platforms' own examples and conformance cases (import_conformance.rs).
+    ("gateway-api-conformance.yaml", 0, 0),
+    ("gateway-api-conformance-credentials.yaml", 1, 1),
+    ("istio-docs.yaml", 0, 0),
+    ("envoy-gateway-docs.yaml", 0, 0),
+    ("envoy-gateway-docs-httpcorsfilter.yaml", 0, 0),
 ];
 
 /// The whole output of import (stdout: the configuration; stderr: one line

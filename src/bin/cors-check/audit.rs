@@ -150,6 +150,11 @@ fn policy_findings(policy: &SourcePolicy) -> Vec<Finding> {
             None => {}
         }
     }
+    // Gateway API's conformance test CORSAllowCredentialsBehavior has a filter
+    // with allowCredentials and no allowOrigins answer any origin, echoed.
+    if let (true, Platform::GatewayApi, Some(c)) = (origins.is_empty(), platform, credentials) {
+        finding(Severity::Danger, &c.place, "allowCredentials: true without allowOrigins: Gateway API's conformance (CORSAllowCredentialsBehavior) has the implementation echo any request's origin with access-control-allow-credentials: true, so any website can read users' responses (e.g. https://evil-cors-probe.net)".to_string(), "list the exact origins that need cookies in allowOrigins, e.g. \"https://app.example.com\"", Some("https://evil-cors-probe.net".to_string()));
+    }
     if !origins.is_empty() && usable == 0 {
         finding(
             Severity::Warn,

@@ -49,8 +49,15 @@ pub struct Imported {
 /// the policy: said once per platform.
 fn platform_differences(platform: Platform) -> &'static [&'static str] {
     match platform {
-        Platform::Envoy | Platform::Istio | Platform::EnvoyGateway => &[
+        Platform::Envoy | Platform::Istio => &[
             "answers an allowed preflight 200; this filter answers 204 (browsers accept both)",
+            "does not check the method and headers a preflight asks for (the browser then refuses the answer); this filter answers such a preflight 403",
+            "leaves the upstream's CORS headers on responses to origins it does not allow; this filter removes them",
+            "adds no Vary; this filter adds vary: origin where the answer depends on it",
+        ],
+        Platform::EnvoyGateway => &[
+            "answers an allowed preflight 200; this filter answers 204 (browsers accept both)",
+            "answers the preflights of origins not allowed itself, 200 without CORS headers (its translator sets Envoy's forward_not_matching_preflights: false); this filter answers them 403 without CORS headers (browsers refuse both)",
             "does not check the method and headers a preflight asks for (the browser then refuses the answer); this filter answers such a preflight 403",
             "leaves the upstream's CORS headers on responses to origins it does not allow; this filter removes them",
             "adds no Vary; this filter adds vary: origin where the answer depends on it",

@@ -107,11 +107,15 @@ pub fn translate(
             .as_ref()
             .and_then(|o| o.first())
             .map_or_else(|| policy.place.clone(), |o| o.place.clone());
+        let listed = if refused.is_empty() {
+            "it lists none".to_string()
+        } else {
+            refused.join(", ")
+        };
         return Err((
             place,
             format!(
-                "no origin of this policy can be carried over ({}): choose the origins to allow (exact https origins, such as \"https://app.example.com\") and write them in the source, or in the imported configuration",
-                refused.join(", ")
+                "no origin of this policy can be carried over ({listed}): choose the origins to allow (exact https origins, such as \"https://app.example.com\") and write them in the source, or in the imported configuration"
             ),
         ));
     }
@@ -304,23 +308,22 @@ fn names(
     kept
 }
 
-/// Preflights from origins not allowed: Envoy's filter forwards them by default.
+/// Preflights from origins not allowed: Envoy's filter forwards them by
+/// default. Envoy Gateway's translator (internal/xds/translator/cors.go) sets
+/// forward_not_matching_preflights: false on every policy: said once, with
+/// the platform's differences.
 fn unmatched(
     policy: &SourcePolicy,
     out: &mut Map<String, Value>,
     differences: &mut Vec<Difference>,
 ) {
-    if !policy.platform.is_envoy_filter() {
+    if !policy.platform.is_envoy_filter() || policy.platform == Platform::EnvoyGateway {
         return;
     }
     let (field, default_note) = match policy.platform {
         Platform::Istio => (
             "unmatchedPreflights",
             "unmatchedPreflights defaults to FORWARD",
-        ),
-        Platform::EnvoyGateway => (
-            "forward_not_matching_preflights",
-            "Envoy Gateway leaves Envoy's forward_not_matching_preflights at its default, true",
         ),
         _ => (
             "forward_not_matching_preflights",
