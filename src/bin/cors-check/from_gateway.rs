@@ -385,7 +385,9 @@ fn fields(cors: &Value, place: &Place, platform: Platform) -> Fields {
 }
 
 /// An origin string with wildcards: `*`, `https://*` (every origin of that
-/// scheme) or a `*` label. Envoy Gateway's without a scheme match any scheme.
+/// scheme) or a `*` label. Envoy Gateway's without a scheme match any scheme:
+/// its translator makes `*.foo.com` the regex `.*\.foo\.com` (dots escaped,
+/// each `*` as `.*`), which is kept as it is.
 fn origin_text(text: &str) -> SourceOrigin {
     match text.split_once("://") {
         Some((scheme, "*")) => SourceOrigin::Matcher {
@@ -393,14 +395,11 @@ fn origin_text(text: &str) -> SourceOrigin {
             value: format!("{scheme}://.+"),
             ignore_case: false,
         },
-        None if text != "*" => {
-            let host = text.replace('.', "\\.").replacen('*', "[^/]+", 1);
-            SourceOrigin::Matcher {
-                kind: "regex",
-                value: format!("https?://{host}"),
-                ignore_case: false,
-            }
-        }
+        None if text != "*" => SourceOrigin::Matcher {
+            kind: "regex",
+            value: text.replace('.', "\\.").replace('*', ".*"),
+            ignore_case: false,
+        },
         _ => SourceOrigin::Text(text.to_string()),
     }
 }
