@@ -340,19 +340,8 @@ impl Stream {
         status: &'h str,
         headers: impl Iterator<Item = (&'h str, &'h [u8])>,
     ) {
-        // `:status` and a reply's at most 8 headers (`response::HeaderPlan`): no allocation.
-        let mut vector = [EMPTY_HEADER; 9];
         let lines = std::iter::once((":status", status.as_bytes())).chain(headers);
-        let mut n = 0;
-        for ((name, value), slot) in lines.zip(vector.iter_mut()) {
-            *slot = ModuleHttpHeader {
-                key_ptr: name.as_ptr(),
-                key_length: name.len(),
-                value_ptr: value.as_ptr(),
-                value_length: value.len(),
-            };
-            n += 1;
-        }
+        let (mut vector, n) = header_vector(lines);
         // SAFETY: live filter of the running hook; `vector[..n]` holds
         // pointers to live slices, which Envoy copies before returning.
         unsafe {
@@ -373,18 +362,7 @@ impl Stream {
         headers: impl Iterator<Item = (&'h str, &'h [u8])>,
         details: &str,
     ) {
-        // A reply's at most 8 headers (`response::HeaderPlan`): no allocation.
-        let mut vector = [EMPTY_HEADER; 8];
-        let mut n = 0;
-        for ((name, value), slot) in headers.zip(vector.iter_mut()) {
-            *slot = ModuleHttpHeader {
-                key_ptr: name.as_ptr(),
-                key_length: name.len(),
-                value_ptr: value.as_ptr(),
-                value_length: value.len(),
-            };
-            n += 1;
-        }
+        let (mut vector, n) = header_vector(headers);
         // SAFETY: live filter of the running hook; `vector[..n]` holds
         // pointers to live slices, and the empty body and the details are
         // live slices: Envoy copies them all before returning.
@@ -459,6 +437,26 @@ const EMPTY_HEADER: ModuleHttpHeader = ModuleHttpHeader {
     value_ptr: ptr::null(),
     value_length: 0,
 };
+
+/// A reply's header lines as the ABI's vector: `:status` and at most 8
+/// headers (`response::HeaderPlan`), so a fixed array, no allocation; and how
+/// many slots hold a line. The slices must outlive the call that takes it.
+fn header_vector<'h>(
+    lines: impl Iterator<Item = (&'h str, &'h [u8])>,
+) -> ([ModuleHttpHeader; 9], usize) {
+    let mut vector = [EMPTY_HEADER; 9];
+    let mut n = 0;
+    for ((name, value), slot) in lines.zip(vector.iter_mut()) {
+        *slot = ModuleHttpHeader {
+            key_ptr: name.as_ptr(),
+            key_length: name.len(),
+            value_ptr: value.as_ptr(),
+            value_length: value.len(),
+        };
+        n += 1;
+    }
+    (vector, n)
+}
 
 // ------------------------------------------------------------------ the panic net
 

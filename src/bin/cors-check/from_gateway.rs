@@ -9,7 +9,9 @@
 
 use crate::from_istio::duration_seconds;
 use crate::input::{Document, Place};
-use crate::source::{hostnames, At, Fields, Group, Platform, Scoped, SourceOrigin, SourcePolicy};
+use crate::source::{
+    hostnames, string_list, At, Fields, Group, Platform, Scoped, SourceOrigin, SourcePolicy,
+};
 use serde_json::Value;
 
 fn is_kind(value: &Value, kind: &str, group: &str) -> bool {
@@ -311,17 +313,7 @@ pub fn read_security_policy(document: &Document, documents: &[Document]) -> Opti
 /// Gateway API's HTTPCORSFilter and Envoy Gateway's CORS: the same field names.
 fn fields(cors: &Value, place: &Place, platform: Platform) -> Fields {
     let at = |name: &str| place.child(name);
-    let list = |name: &str| -> Option<At<Vec<String>>> {
-        let items: Vec<String> = cors[name]
-            .as_array()?
-            .iter()
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect();
-        (!items.is_empty()).then(|| At {
-            place: at(name),
-            value: items,
-        })
-    };
+    let list = |name: &str| string_list(cors, name, place);
     let mut origins = Vec::new();
     for (i, o) in cors["allowOrigins"]
         .as_array()

@@ -3,7 +3,9 @@
 //! route), with its `hosts` and `match[].uri`.
 
 use crate::input::{Document, Place};
-use crate::source::{hostnames, At, Fields, Group, Platform, Scoped, SourceOrigin, SourcePolicy};
+use crate::source::{
+    hostnames, string_list, At, Fields, Group, Platform, Scoped, SourceOrigin, SourcePolicy,
+};
 use serde_json::Value;
 
 pub fn is_virtual_service(value: &Value) -> bool {
@@ -88,17 +90,7 @@ pub fn read(document: &Document) -> Option<Group> {
 
 fn fields(policy: &Value, place: &Place) -> Fields {
     let at = |name: &str| place.child(name);
-    let list = |name: &str| -> Option<At<Vec<String>>> {
-        let items: Vec<String> = policy[name]
-            .as_array()?
-            .iter()
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect();
-        (!items.is_empty()).then(|| At {
-            place: at(name),
-            value: items,
-        })
-    };
+    let list = |name: &str| string_list(policy, name, place);
     let mut origins: Vec<At<SourceOrigin>> = Vec::new();
     for (i, m) in policy["allowOrigins"]
         .as_array()

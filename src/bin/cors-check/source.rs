@@ -194,3 +194,17 @@ pub fn hostnames(value: &Value, field: &str, place: &Place) -> Vec<At<String>> {
         hosts
     }
 }
+
+/// A list of strings at `name` in `object`, with where it was written; `None`
+/// when absent or empty (Istio's, Gateway API's and Envoy Gateway's lists alike).
+pub fn string_list(object: &Value, name: &str, place: &Place) -> Option<At<Vec<String>>> {
+    let items: Vec<String> = object[name]
+        .as_array()?
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    (!items.is_empty()).then(|| At {
+        place: place.child(name),
+        value: items,
+    })
+}
