@@ -55,10 +55,6 @@ impl WildcardIndex {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.hosts.is_empty() && self.subdomains.is_empty()
-    }
-
     /// Whether a wildcard allows this (parsed, so lowercase) origin.
     pub fn allows(&self, origin: &Origin<'_>) -> bool {
         let port = origin.port.unwrap_or_default();
