@@ -42,6 +42,11 @@ pub mod explain;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod invariants;
 
+/// The product's version (the workspace's, Cargo.toml): in each form's
+/// "configuration accepted" log line and `cors-check --version`, so an
+/// operator can tell which build is running.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 pub use config::{Config, Selection};
 pub use error::{ConfigError, ConfigErrors};
 pub use plugin::Plugin;

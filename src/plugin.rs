@@ -91,7 +91,8 @@ impl Plugin {
             n => format!(", {n} warnings"),
         };
         format!(
-            "configuration accepted ({} rules{warnings})",
+            "proxy-wasm-cors {}: configuration accepted ({} rules{warnings})",
+            crate::VERSION,
             self.config.rules.len()
         )
     }
@@ -278,7 +279,13 @@ mod tests {
         assert!(plugin.replies(Some(1)).is_some());
         assert!(plugin.replies(Some(2)).is_none());
         assert!(plugin.longest_reply() > MAX_ORIGIN_LEN);
-        assert_eq!(plugin.accepted_line(), "configuration accepted (2 rules)");
+        assert_eq!(
+            plugin.accepted_line(),
+            format!(
+                "proxy-wasm-cors {}: configuration accepted (2 rules)",
+                env!("CARGO_PKG_VERSION")
+            )
+        );
 
         let head =
             |path: &'static [u8], origin: &'static [u8], acrm: Option<&'static [u8]>| RequestHead {

@@ -215,6 +215,17 @@ fn unusable_input_is_a_usage_error() {
         out.starts_with("usage:\n  cors-check validate FILE..."),
         "{out}"
     );
+    for flag in ["--version", "-V"] {
+        let (code, out, err) = run(&[flag]);
+        assert_eq!(
+            (code, out.as_str(), err.as_str()),
+            (
+                0,
+                &*format!("cors-check {}\n", env!("CARGO_PKG_VERSION")),
+                ""
+            )
+        );
+    }
 }
 
 #[test]

@@ -300,3 +300,36 @@ fn readme_counters_example_is_what_the_demo_counts() {
         );
     }
 }
+
+/// Each form says which build accepted the configuration: the version and the
+/// rule count, at info level, once Envoy loads it.
+#[test]
+fn accepted_configuration_is_logged_with_the_version() {
+    let upstream = Upstream::start();
+    let envoy = start(&upstream);
+    let rules = cors_core::Config::parse(CONFIG.as_bytes())
+        .unwrap()
+        .rules
+        .len();
+    let want = format!(
+        "proxy-wasm-cors {}: configuration accepted ({rules} rules)",
+        env!("CARGO_PKG_VERSION")
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let lines = loop {
+        let lines: Vec<String> = envoy
+            .log()
+            .lines()
+            .filter_map(|l| Form::current().log_message(l, "info"))
+            .filter(|m| m.contains("configuration accepted"))
+            .collect();
+        if !lines.is_empty() || Instant::now() > deadline {
+            break lines;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(
+        !lines.is_empty() && lines.iter().all(|m| *m == want),
+        "want {want:?}, the log has {lines:?}"
+    );
+}

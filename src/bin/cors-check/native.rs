@@ -28,6 +28,7 @@ const USAGE: &str = "usage:
       --allow-empty: files without any CORS policy pass (exit 0) instead of exit 2.
 FILE (validate, explain): the plugin's JSON, an Envoy configuration (YAML or JSON) with the
 envoy.filters.http.wasm filter, or an Istio WasmPlugin.
+cors-check --version prints the version (the plugin's and the module's: one product).
 Exit status: 0 ok, 1 invalid configuration (import: a choice to make; audit: a danger),
 2 usage, unreadable file or no policy found.";
 
@@ -42,6 +43,10 @@ pub fn main() -> ExitCode {
         Some("explain") => explain_command(&args[1..]),
         Some("import") => crate::import_audit::import_command(&args[1..]),
         Some("audit") => crate::import_audit::audit_command(&args[1..]),
+        Some("-V" | "--version") => {
+            println!("cors-check {}", cors_core::VERSION);
+            Ok(ExitCode::SUCCESS)
+        }
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)
