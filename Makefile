@@ -29,6 +29,7 @@ ENVOY_VENV    := .venv/envoy-$(ENVOY_VERSION)
 ENVOY         ?= $(CURDIR)/$(ENVOY_VENV)/bin/envoy
 PYTHON        ?= python3
 
+.PHONY: release release-binaries release-sbom release-images packages-release test-release
 .PHONY: run-tls help packages-run packages-test packages-bench build envoy run build-wasm build-module build-module-faulty run-native test test-unit test-e2e test-matrix test-browser test-ops image lint public-suffix-list clean bench bench-core bench-envoy bench-scale bench-fixture test-bench
 
 ## help: this list: each target and what it does
@@ -121,7 +122,7 @@ run-native: build-module envoy
 ## Lint, unit and property tests of the core, then, for each form (Wasm plugin, dynamic module): the Envoy
 ## end-to-end suites on every Envoy of the matrix, hostile traffic and bad configurations, the browser suite, the operator-facing checks, a short fuzzing pass replayed through Envoy, a short
 ## soak; and the benchmark fixture's build with the zero-allocation test
-test: packages-test lint test-unit test-matrix test-hostile test-browser test-ops test-bench test-fuzz test-soak
+test: packages-test lint test-unit test-matrix test-hostile test-browser test-ops test-release test-bench test-fuzz test-soak
 
 test-unit:
 	cargo test --lib
@@ -183,6 +184,88 @@ image: build
 	  exit 1; \
 	fi
 	@echo "built $(IMAGE); push it to your registry and point istio/wasmplugin.yaml's url at it (oci://...)"
+
+## release: the files of a release, checksummed, into dist/release/ (VERSION from Cargo.toml)
+## cors.wasm, libcors.so, cors-check (reproducible builds), their CycloneDX SBOMs, the Wasm OCI artifact and the
+## Docker-format image as archives, SHA256SUMS. Needs Buildah (installed when missing) for the Docker-format image.
+VERSION      := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+RELEASE_DIR  ?= dist/release
+# Where the release is built: never the day-to-day target/ (other flags, other files).
+RELEASE_TARGET ?= target/release-build
+# What the images' org.opencontainers.image labels say.
+SOURCE_URL   ?= $(shell sed -n 's/^repository = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+LICENSES     ?= $(shell sed -n 's/^license = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+# The commit; "-dirty" when tracked files differ from it (such a build is not that commit's).
+REVISION     ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)$(if $(shell git status --porcelain --untracked-files=no 2>/dev/null),-dirty)
+# Every time in the artifacts is the commit's, so two builds of one commit are the same bytes.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+# Cargo's registry sources are named in panic locations: mapped to one path, so
+# the bytes do not depend on where cargo keeps them. (Workspace paths are relative.)
+CARGO_HOME_DIR := $(or $(CARGO_HOME),$(HOME)/.cargo)
+RELEASE_RUSTFLAGS := --remap-path-prefix=$(CARGO_HOME_DIR)=/cargo
+RELEASE_CARGO := RUSTFLAGS='$(RELEASE_RUSTFLAGS)' cargo build --locked --target-dir $(RELEASE_TARGET)
+# The CycloneDX SBOM tool, pinned, installed into the project (.venv/) once per version.
+CYCLONEDX_VERSION := 0.5.9
+CYCLONEDX_ROOT := .venv/cargo-cyclonedx-$(CYCLONEDX_VERSION)
+CYCLONEDX     := $(CYCLONEDX_ROOT)/bin/cargo-cyclonedx
+RELEASE_IMAGE := localhost/proxy-wasm-cors:$(VERSION)
+RELEASE_STORE := $(CURDIR)/target/release-images
+RELEASE_LABELS := --label org.opencontainers.image.title=proxy-wasm-cors \
+  --label org.opencontainers.image.version=$(VERSION) --label org.opencontainers.image.revision=$(REVISION) \
+  --label org.opencontainers.image.source=$(SOURCE_URL) --label org.opencontainers.image.licenses=$(LICENSES)
+
+release: release-binaries release-sbom release-images
+	cd $(RELEASE_DIR) && sha256sum $$(ls | grep -vx SHA256SUMS) > SHA256SUMS
+	@echo "dist/release/ ($(VERSION), $(REVISION)):"; cat $(RELEASE_DIR)/SHA256SUMS
+	@echo "libcors.so needs glibc $$(scripts/glibc-floor.sh $(RELEASE_DIR)/libcors.so) or newer, cors-check glibc $$(scripts/glibc-floor.sh $(RELEASE_DIR)/cors-check) or newer"
+
+## release-binaries: cors.wasm, libcors.so and cors-check, built as the release builds them, into RELEASE_DIR
+release-binaries:
+	@rustup target list --installed | grep -qx $(WASM_TARGET) || rustup target add $(WASM_TARGET)
+	rm -rf $(RELEASE_DIR) && mkdir -p $(RELEASE_DIR)
+	$(RELEASE_CARGO) --release --target $(WASM_TARGET) -p cors-wasm
+	$(RELEASE_CARGO) --profile module -p cors-module
+	$(RELEASE_CARGO) --release -p cors-core --bin cors-check
+	cp $(RELEASE_TARGET)/$(WASM_TARGET)/release/cors_wasm.wasm $(RELEASE_DIR)/cors.wasm
+	cp $(RELEASE_TARGET)/module/libcors.so $(RELEASE_DIR)/libcors.so
+	cp $(RELEASE_TARGET)/release/cors-check $(RELEASE_DIR)/cors-check
+
+$(CYCLONEDX):
+	cargo install --locked --quiet cargo-cyclonedx --version $(CYCLONEDX_VERSION) --root $(CYCLONEDX_ROOT)
+
+# One SBOM per artifact, each for the target it is built for: the plugin's
+# dependencies for wasm32 (no YAML reader: that is native only), the module's
+# and cors-check's for the host.
+release-sbom: release-binaries $(CYCLONEDX)
+	$(CYCLONEDX) cyclonedx -q --format json --spec-version 1.5 --target $(WASM_TARGET) --override-filename release-sbom
+	mv glue/wasm/release-sbom.json $(RELEASE_DIR)/cors.wasm.cdx.json
+	$(CYCLONEDX) cyclonedx -q --format json --spec-version 1.5 --override-filename release-sbom
+	mv glue/module/release-sbom.json $(RELEASE_DIR)/libcors.so.cdx.json
+	mv release-sbom.json $(RELEASE_DIR)/cors-check.cdx.json
+	rm -f glue/wasm/release-sbom.json glue/module/release-sbom.json release-sbom.json
+
+# The two images. The Wasm OCI artifact is written directly (scripts/oci-wasm-artifact.py:
+# no registry or container tool involved); the Docker-format image is the Dockerfile's,
+# built with Buildah in a store of its own under target/ (nothing left in the user's).
+release-images: release-binaries packages-release
+	scripts/oci-wasm-artifact.py $(RELEASE_DIR)/cors.wasm $(RELEASE_DIR)/proxy-wasm-cors-$(VERSION)-wasm-oci.tar \
+	  --version $(VERSION) --revision $(REVISION) --source $(SOURCE_URL) --licenses $(LICENSES) --created $(SOURCE_DATE_EPOCH)
+	@rm -rf $(RELEASE_STORE) && mkdir -p $(RELEASE_STORE)
+	@printf '[storage]\ndriver = "vfs"\nrunroot = "%s/run"\ngraphroot = "%s/root"\n' $(RELEASE_STORE) $(RELEASE_STORE) > $(RELEASE_STORE)/storage.conf
+	CONTAINERS_STORAGE_CONF=$(RELEASE_STORE)/storage.conf $(BUILDAH) bud --quiet --format docker --timestamp $(SOURCE_DATE_EPOCH) \
+	  --build-arg WASM=$(RELEASE_DIR)/cors.wasm $(RELEASE_LABELS) -f Dockerfile -t $(RELEASE_IMAGE) .
+	CONTAINERS_STORAGE_CONF=$(RELEASE_STORE)/storage.conf $(BUILDAH) push --quiet --format v2s2 $(RELEASE_IMAGE) \
+	  docker-archive:$(RELEASE_DIR)/proxy-wasm-cors-$(VERSION)-docker.tar:$(RELEASE_IMAGE)
+	@rm -rf $(RELEASE_STORE)
+
+packages-release:
+	@scripts/system-packages.sh release
+
+## test-release: make release, then its files checked: checksums, version, glibc floor, SBOMs, the images pushed to a
+## registry on loopback and pulled as Istio and Envoy Gateway do, and a second clean build byte for byte
+test-release: packages-test
+	$(MAKE) --no-print-directory release BUILDAH="$(CURDIR)/tests/own-mount-root.sh $(BUILDAH)"
+	cargo test --test suites -- release:: --test-threads 2
 
 ## lint: cargo fmt and clippy on every crate and target
 ## The core and both glues natively, the Wasm glue for wasm32, the module with its test-only feature.

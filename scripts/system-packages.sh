@@ -10,11 +10,13 @@
 #          (cargo fuzz builds libFuzzer), openssl (the TLS suites' certificate), curl
 #          (the HTTP/2 client)
 #   bench  make bench: wrk and valgrind
+#   release  make release: Buildah (the Docker-format image), binutils' objdump
+#          (the dynamic module's glibc floor)
 # As root it runs apt-get; otherwise through sudo when sudo works without a
 # password; otherwise it prints the exact packages and command, and fails.
 set -euo pipefail
 
-group=${1:?usage: scripts/system-packages.sh run|tls|test|bench}
+group=${1:?usage: scripts/system-packages.sh run|tls|test|bench|release}
 missing=()
 # need PACKAGE CHECK...: PACKAGE when CHECK fails.
 need() {
@@ -60,13 +62,21 @@ case "$group" in
     need g++ has c++
     need openssl has openssl
     need curl has curl
+    # The release suite: the images pushed with skopeo to a registry on loopback
+    # and pulled from it as Istio and Envoy Gateway do.
+    need skopeo has skopeo
+    need docker-registry has docker-registry
+    ;;
+  release)
+    need buildah has buildah
+    need binutils has objdump
     ;;
   bench)
     need wrk has wrk
     need valgrind has valgrind
     ;;
   *)
-    echo "scripts/system-packages.sh: unknown group '$group' (run, tls, test or bench)" >&2
+    echo "scripts/system-packages.sh: unknown group '$group' (run, tls, test, bench or release)" >&2
     exit 2
     ;;
 esac

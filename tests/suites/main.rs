@@ -35,3 +35,5 @@ mod examples;
 mod import;
 mod observability;
 mod schema;
+// The release (make release).
+mod release;

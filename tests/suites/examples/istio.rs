@@ -123,7 +123,11 @@ fn dockerfile_is_one_layer_holding_plugin_wasm() {
         .collect();
     assert_eq!(
         instructions,
-        ["FROM scratch", "COPY dist/cors.wasm ./plugin.wasm"]
+        [
+            "FROM scratch",
+            "ARG WASM=dist/cors.wasm",
+            "COPY ${WASM} ./plugin.wasm"
+        ]
     );
     let ignore = fs::read_to_string(common::root().join(".dockerignore")).unwrap();
     let rules: Vec<&str> = ignore
@@ -132,8 +136,8 @@ fn dockerfile_is_one_layer_holding_plugin_wasm() {
         .collect();
     assert_eq!(
         rules,
-        ["*", "!dist/cors.wasm"],
-        "the build context must be the module only"
+        ["*", "!dist/cors.wasm", "!dist/release/cors.wasm"],
+        "the build context must be the module only (make image's or make release's)"
     );
 }
 
