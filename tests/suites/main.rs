@@ -35,3 +35,5 @@ mod examples;
 mod import;
 mod observability;
 mod schema;
+// The GitHub Actions workflows, linted.
+mod workflows;
