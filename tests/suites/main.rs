@@ -37,3 +37,5 @@ mod observability;
 mod schema;
 // The release (make release).
 mod release;
+// The GitHub Actions workflows, linted.
+mod workflows;
