@@ -297,13 +297,15 @@ pub fn wrap(json_text: &str, target: &str) -> Result<String, String> {
         ),
         "istio" => format!(
             "# Apply it, then remove the corsPolicy of the VirtualServices it was imported from.\n\
-             apiVersion: extensions.istio.io/v1alpha1\nkind: WasmPlugin\nmetadata:\n  name: cors\n  namespace: istio-system\nspec:\n  selector:\n    matchLabels:\n      istio: ingressgateway\n  url: oci://REGISTRY/proxy-wasm-cors:0.1.0\n  phase: AUTHN\n  failStrategy: FAIL_CLOSE\n  pluginConfig:\n{}",
-            indent(yaml(&config)?, "    ")
+             apiVersion: extensions.istio.io/v1alpha1\nkind: WasmPlugin\nmetadata:\n  name: cors\n  namespace: istio-system\nspec:\n  selector:\n    matchLabels:\n      istio: ingressgateway\n  url: oci://REGISTRY/proxy-wasm-cors:{version}\n  phase: AUTHN\n  failStrategy: FAIL_CLOSE\n  pluginConfig:\n{}",
+            indent(yaml(&config)?, "    "),
+            version = cors_core::VERSION
         ),
         "gateway" => format!(
             "# Apply it, then remove the CORS this was imported from (SecurityPolicy spec.cors, HTTPRoute CORS filters).\n\
-             apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: EnvoyExtensionPolicy\nmetadata:\n  name: cors\n  namespace: default\nspec:\n  targetRefs:\n  - group: gateway.networking.k8s.io\n    kind: Gateway\n    name: GATEWAY\n  wasm:\n  - name: cors\n    rootID: cors\n    code:\n      type: Image\n      image:\n        url: REGISTRY/proxy-wasm-cors:0.1.0\n    failOpen: false\n    config:\n{}",
-            indent(yaml(&config)?, "      ")
+             apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: EnvoyExtensionPolicy\nmetadata:\n  name: cors\n  namespace: default\nspec:\n  targetRefs:\n  - group: gateway.networking.k8s.io\n    kind: Gateway\n    name: GATEWAY\n  wasm:\n  - name: cors\n    rootID: cors\n    code:\n      type: Image\n      image:\n        url: REGISTRY/proxy-wasm-cors:{version}\n    failOpen: false\n    config:\n{}",
+            indent(yaml(&config)?, "      "),
+            version = cors_core::VERSION
         ),
         other => return Err(format!("--as {other}: use envoy, istio or gateway")),
     })

@@ -249,3 +249,65 @@ fn sboms_list_what_each_file_is_built_from() {
         }
     }
 }
+
+/// README "Install": the commands of this version, from the repository the
+/// labels name, the checksum check the release suite runs, the version the
+/// binaries report.
+#[test]
+fn readme_install_is_this_release() {
+    let readme = fs::read_to_string(common::root().join("README.md")).unwrap();
+    let start = readme
+        .find("\n## Install\n")
+        .expect("README has no Install");
+    let end = start + 1 + readme[start + 1..].find("\n## ").unwrap();
+    let install = &readme[start..end];
+    assert!(
+        start < readme.find("\n## Quickstart\n").unwrap(),
+        "Install comes first"
+    );
+    let repository = workspace_field("repository");
+    for want in [
+        format!("Version **{VERSION}**"),
+        format!("R={repository}/releases/download/v{VERSION}\n"),
+        "$ sha256sum --check --ignore-missing SHA256SUMS\ncors.wasm: OK\n".to_string(),
+        "`cors.wasm: FAILED`".to_string(),
+        format!("url: oci://registry.example.com/proxy-wasm-cors:{VERSION}\n"),
+        format!("url: registry.example.com/proxy-wasm-cors:{VERSION}\n"),
+        format!("oci-archive:proxy-wasm-cors-{VERSION}-wasm-oci.tar"),
+        format!("docker load -i proxy-wasm-cors-{VERSION}-docker.tar"),
+        format!("`localhost/proxy-wasm-cors:{VERSION}`"),
+        format!("`cors-check --version` prints `cors-check {VERSION}`"),
+        format!("`proxy-wasm-cors {VERSION}: configuration accepted (N rules)`"),
+    ] {
+        assert!(install.contains(&want), "README Install lacks {want:?}");
+    }
+    // Every file it names is one a release has.
+    for name in expected_files() {
+        let shown = name.replace(VERSION, "1.0.0");
+        assert!(
+            name == "SHA256SUMS" || install.contains(&shown) || name.ends_with(".cdx.json"),
+            "README Install does not name {name}"
+        );
+    }
+}
+
+/// CHANGELOG.md: Keep a Changelog, an Unreleased section first for the work
+/// after this release, then this version's.
+#[test]
+fn changelog_has_unreleased_then_this_version() {
+    let text = fs::read_to_string(common::root().join("CHANGELOG.md")).unwrap();
+    let sections: Vec<&str> = text.lines().filter(|l| l.starts_with("## ")).collect();
+    assert_eq!(sections[0], "## [Unreleased]");
+    assert!(
+        sections[1].starts_with(&format!("## [{VERSION}] - 20")),
+        "{}",
+        sections[1]
+    );
+    let repository = workspace_field("repository");
+    assert!(text.contains(&format!(
+        "[Unreleased]: {repository}/compare/v{VERSION}...HEAD"
+    )));
+    assert!(text.contains(&format!(
+        "[{VERSION}]: {repository}/releases/tag/v{VERSION}"
+    )));
+}
