@@ -40,7 +40,7 @@ fn system_packages_without_root_name_the_packages_and_the_command() {
         assert_eq!(String::from_utf8_lossy(&out.stdout), "");
         (out.status.code(), stderr)
     };
-    let packages = "python3-venv chromium chromium-driver firefox-esr libnss3-tools webkit2gtk-driver xvfb buildah podman runc wrk g++ openssl curl";
+    let packages = "python3-venv chromium chromium-driver firefox-esr libnss3-tools webkit2gtk-driver xvfb buildah podman runc wrk g++ openssl curl skopeo docker-registry";
     assert_eq!(
         run(),
         (
