@@ -262,10 +262,11 @@ packages-release:
 	@scripts/system-packages.sh release
 
 ## test-release: make release, then its files checked: checksums, version, glibc floor, SBOMs, the images pushed to a
-## registry on loopback and pulled as Istio and Envoy Gateway do, and a second clean build byte for byte
-test-release: packages-test
+## registry on loopback and pulled as Istio and Envoy Gateway do, Envoy fetching cors.wasm pinned by its sha256,
+## and a second clean build byte for byte
+test-release: packages-test envoy
 	$(MAKE) --no-print-directory release BUILDAH="$(CURDIR)/tests/own-mount-root.sh $(BUILDAH)"
-	cargo test --test suites -- release:: --test-threads 2
+	ENVOY=$(ENVOY) cargo test --test suites -- release:: --test-threads 2
 
 ## lint: cargo fmt and clippy on every crate and target
 ## The core and both glues natively, the Wasm glue for wasm32, the module with its test-only feature.

@@ -1,9 +1,11 @@
 //! The release `make release` writes into dist/release/ (`make test-release`
 //! makes it first): each file once with its checksum, the version it reports,
 //! the glibc the native files need, the SBOMs; the images as Istio and Envoy
-//! Gateway pull them (`images`); the same bytes from a second clean build
+//! Gateway pull them (`images`); Envoy fetching cors.wasm pinned by its
+//! sha256 (`envoy_remote`); the same bytes from a second clean build
 //! (`reproducible`).
 
+mod envoy_remote;
 mod fetcher;
 mod images;
 mod registry;
@@ -269,6 +271,7 @@ fn readme_install_is_this_release() {
     for want in [
         format!("Version **{VERSION}**"),
         format!("R={repository}/releases/download/v{VERSION}\n"),
+        format!("uri: {repository}/releases/download/v{VERSION}/cors.wasm\n"),
         "$ sha256sum --check --ignore-missing SHA256SUMS\ncors.wasm: OK\n".to_string(),
         "`cors.wasm: FAILED`".to_string(),
         format!("url: oci://registry.example.com/proxy-wasm-cors:{VERSION}\n"),
