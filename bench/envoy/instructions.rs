@@ -8,6 +8,7 @@
 //! zeroed, a fixed number of requests is sent, and the counters are dumped.
 
 use crate::common::envoy::Scratch;
+use crate::common::ports::free_port;
 use crate::contenders::Contender;
 use crate::settings::Settings;
 use crate::workloads::Workload;
@@ -15,7 +16,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -85,13 +86,6 @@ pub(crate) fn available() -> bool {
             .status()
             .is_ok()
     })
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("no free port: {e}"))
 }
 
 impl Callgrind {

@@ -6,7 +6,6 @@ use super::envoy::{Envoy, Scratch};
 use cors_core::config_source;
 use serde_json::Value;
 use std::fs;
-use std::net::TcpListener;
 use std::path::Path;
 
 /// Envoy configurations Envoy can start from the repository root.
@@ -144,13 +143,7 @@ pub fn console_examples(markdown: &str) -> Vec<(String, String)> {
     examples
 }
 
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+pub use super::ports::free_port;
 
 /// Starts an Envoy example (listener on 10000, demo upstream on 10001, admin
 /// on 9901) on free ports instead, after the given text replacements.

@@ -11,6 +11,7 @@ pub mod examples;
 pub mod form;
 pub mod health;
 pub mod http;
+pub mod ports;
 pub mod tls;
 pub mod upstream;
 

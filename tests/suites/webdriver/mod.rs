@@ -62,12 +62,7 @@ impl Drop for ProcessGroup {
 }
 
 /// A free loopback port, for a driver that cannot pick its own.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("no free loopback port: {e}"))
-}
+pub use crate::common::ports::free_port;
 
 /// A running W3C WebDriver endpoint (chromedriver, WebKitWebDriver) on a
 /// loopback port. Dropping it kills its process group: the driver and every
