@@ -281,6 +281,11 @@ fn compose_services_run_in_containers_and_answer_as_the_readme_shows() {
         "compose: both services in {:.1} s",
         started.elapsed().as_secs_f64()
     );
+    remove_image(&image);
+}
+
+fn remove_image(tag: &str) {
+    let _ = container_tool("buildah").args(["rmi", "-f", tag]).output();
 }
 
 /// The image: the Envoy binary the tests run, at `/usr/local/bin/envoy` as in
@@ -317,9 +322,12 @@ fn build_envoy_image(tag: &str) {
         "FROM scratch\nCOPY rootfs/ /\nENV PATH=/usr/local/bin\n",
     )
     .unwrap();
-    // Podman looks a short name up as docker.io/... first: tag it so.
+    // Tagged with the compose file's short name: Buildah qualifies it the way
+    // Podman then looks the short name up in local storage. The last run's
+    // image goes first, so that runs do not pile up untagged images.
+    remove_image(tag);
     let output = container_tool("buildah")
-        .args(["bud", "-q", "-t", &format!("docker.io/{tag}"), "-f"])
+        .args(["bud", "-q", "-t", tag, "-f"])
         .arg(scratch.path("Containerfile"))
         .arg(&scratch.0)
         .output()
