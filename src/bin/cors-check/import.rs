@@ -6,23 +6,9 @@
 use crate::input::Place;
 use crate::source::{Found, Platform};
 use crate::translate::{translate, Difference, Translated};
+use cors_core::config::{POLICY_FIELDS, RULE_FIELDS};
 use cors_core::rule::HostPattern;
 use serde_json::{json, Map, Value};
-
-/// The fields of a policy in the order the README lists them.
-const ORDER: [&str; 11] = [
-    "hosts",
-    "path_prefix",
-    "enabled",
-    "allow_origins",
-    "allow_methods",
-    "allow_headers",
-    "expose_headers",
-    "max_age",
-    "allow_credentials",
-    "allow_private_network",
-    "unmatched_preflights",
-];
 
 /// What a rule writes for a field its policy leaves unset, so it does not
 /// inherit the top level's (browsers cache a preflight 5 s without max-age).
@@ -227,7 +213,8 @@ fn top_level(
 
 fn ordered(mut map: Map<String, Value>) -> Vec<(String, Value)> {
     let mut out = Vec::new();
-    for key in ORDER.iter().chain(["mode"].iter()) {
+    // The README's order: a rule's own fields, then the policy's.
+    for key in RULE_FIELDS.iter().chain(POLICY_FIELDS.iter()) {
         if let Some(v) = map.remove(*key) {
             out.push((key.to_string(), v));
         }
