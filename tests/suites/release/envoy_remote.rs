@@ -5,6 +5,7 @@
 use super::{release_dir, run};
 use crate::common::envoy::{bootstrap, cluster, listener, route_to, router, Envoy};
 use crate::common::examples::free_port;
+use crate::common::form::wasm_filter_from;
 use crate::common::http::Request;
 use crate::common::upstream::Upstream;
 use serde_json::{json, Value};
@@ -65,31 +66,21 @@ fn published_sha256() -> String {
 
 /// The plugin with its code fetched from the file server and pinned by `sha256`.
 fn envoy_config(files: &FileServer, upstream: &Upstream, sha256: &str) -> Value {
-    let filter = json!({
-        "name": "envoy.filters.http.wasm",
-        "typed_config": {
-            "@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
-            "config": {
-                "name": "cors",
-                "root_id": "cors",
-                "vm_config": {
-                    "runtime": "envoy.wasm.runtime.v8",
-                    "code": {"remote": {
-                        "http_uri": {
-                            "uri": format!("http://127.0.0.1:{}/cors.wasm", files.port),
-                            "cluster": "releases",
-                            "timeout": "10s"
-                        },
-                        "sha256": sha256
-                    }}
-                },
-                "configuration": {
-                    "@type": "type.googleapis.com/google.protobuf.StringValue",
-                    "value": format!(r#"{{"allow_origins": ["{APP}"], "allow_methods": ["PUT"]}}"#)
-                }
-            }
-        }
-    });
+    // The tests' Wasm filter, its code fetched instead of read from a file.
+    let mut filter = wasm_filter_from(
+        &release_dir().join("cors.wasm"),
+        &format!(r#"{{"allow_origins": ["{APP}"], "allow_methods": ["PUT"]}}"#),
+    );
+    *filter
+        .pointer_mut("/typed_config/config/vm_config/code")
+        .unwrap() = json!({"remote": {
+        "http_uri": {
+            "uri": format!("http://127.0.0.1:{}/cors.wasm", files.port),
+            "cluster": "releases",
+            "timeout": "10s"
+        },
+        "sha256": sha256
+    }});
     bootstrap(
         vec![listener(
             "main",
