@@ -249,6 +249,16 @@ pub fn readme_demo() -> Vec<(String, String)> {
     console_examples(&readme[start..end])
 }
 
+/// The README's section `## HEADING`, up to the next `## ` heading.
+pub fn readme_section(heading: &str) -> String {
+    let readme = fs::read_to_string(super::root().join("README.md")).unwrap();
+    let start = readme
+        .find(&format!("\n## {heading}\n"))
+        .unwrap_or_else(|| panic!("README has no ## {heading} section"));
+    let section = &readme[start..];
+    section[..section[1..].find("\n## ").map_or(section.len(), |i| i + 1)].to_string()
+}
+
 /// Runs the README's three demo commands against a demo listening on `port`
 /// (instead of 10000) and asserts that each prints what the README shows
 /// (dates aside); returns each command's first line, for the test's output.

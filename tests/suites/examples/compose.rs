@@ -201,12 +201,7 @@ fn compose_container_layout_passes_envoy_validate() {
 
 #[test]
 fn readme_docker_section_uses_compose_and_the_make_run_commands() {
-    let readme = fs::read_to_string(common::root().join("README.md")).unwrap();
-    let start = readme
-        .find("\n## Docker\n")
-        .expect("README has no ## Docker section");
-    let section = &readme[start..];
-    let section = &section[..section[1..].find("\n## ").map_or(section.len(), |i| i + 1)];
+    let section = examples::readme_section("Docker");
     for want in [
         "make build",
         "docker compose up",

@@ -11,7 +11,7 @@ mod images;
 mod registry;
 mod reproducible;
 
-use crate::common::{self, envoy::Scratch};
+use crate::common::{self, envoy::Scratch, examples};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fs;
@@ -258,15 +258,11 @@ fn sboms_list_what_each_file_is_built_from() {
 #[test]
 fn readme_install_is_this_release() {
     let readme = fs::read_to_string(common::root().join("README.md")).unwrap();
-    let start = readme
-        .find("\n## Install\n")
-        .expect("README has no Install");
-    let end = start + 1 + readme[start + 1..].find("\n## ").unwrap();
-    let install = &readme[start..end];
     assert!(
-        start < readme.find("\n## Quickstart\n").unwrap(),
+        readme.find("\n## Install\n") < readme.find("\n## Quickstart\n"),
         "Install comes first"
     );
+    let install = &examples::readme_section("Install");
     let repository = workspace_field("repository");
     for want in [
         format!("Version **{VERSION}**"),
